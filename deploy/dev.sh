@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Ferry developer entry point. Every sub-command is idempotent and starts by making sure the
+# Debian packages Ferry needs are installed, so each works on a fresh Debian 12 machine (as root).
+#
+#   deploy/dev.sh run  [ferryd args...]   set up, build (Release) and run ferryd on embedded defaults
+#   deploy/dev.sh test [ctest args...]    set up, build (warnings as errors) and run the whole test suite
+#   deploy/dev.sh asan [ctest args...]    the same tests against an ASan/UBSan build (build-asan/)
+#   deploy/dev.sh build [release|debug|asan]   only set up and build
+#   deploy/dev.sh deps                    only install missing Debian packages
+#
+# Environment: FERRY_BUILD_DIR overrides the build folder; FERRY_JOBS the build parallelism.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+JOBS=${FERRY_JOBS:-$(nproc)}
+
+# One list of the Debian packages Ferry builds, tests and benchmarks with.
+PACKAGES=(
+  build-essential cmake ninja-build ccache pkg-config git python3 clang-format
+  libboost-dev libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc
+  librocksdb-dev libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
+  zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev librdkafka-dev
+  kcat python3-confluent-kafka python3-kafka nodejs npm clang libclang-rt-14-dev
+)
+
+log() { printf '[dev.sh] %s\n' "$*" >&2; }
+
+install_deps() {
+  local missing=()
+  for p in "${PACKAGES[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+      # nodejs from nodesource already ships npm; do not fight it.
+      if [ "$p" = npm ] && command -v npm >/dev/null 2>&1; then continue; fi
+      missing+=("$p")
+    fi
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    return 0
+  fi
+  log "installing missing Debian packages: ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+build_dir_for() {
+  case "$1" in
+    release) echo "${FERRY_BUILD_DIR:-$ROOT/build}" ;;
+    debug) echo "${FERRY_BUILD_DIR:-$ROOT/build-debug}" ;;
+    asan) echo "${FERRY_BUILD_DIR:-$ROOT/build-asan}" ;;
+    *) log "unknown build kind '$1' (release|debug|asan)"; exit 2 ;;
+  esac
+}
+
+build() {
+  local kind=$1
+  local dir
+  dir=$(build_dir_for "$kind")
+  local args=(-G Ninja -S "$ROOT" -B "$dir" -DFERRY_WERROR=ON)
+  case "$kind" in
+    release) args+=(-DCMAKE_BUILD_TYPE=RelWithDebInfo) ;;
+    debug) args+=(-DCMAKE_BUILD_TYPE=Debug) ;;
+    asan) args+=(-DCMAKE_BUILD_TYPE=Debug -DFERRY_SANITIZE=ON) ;;
+  esac
+  if [ ! -f "$dir/build.ninja" ]; then
+    cmake "${args[@]}" >&2
+  fi
+  cmake --build "$dir" -j "$JOBS" >&2
+  echo "$dir"
+}
+
+run_tests() {
+  local dir=$1
+  shift
+  # Interop tests need the JavaScript clients; installed from the lockfile, offline-safe.
+  if [ -f "$ROOT/tests/interop/js/package-lock.json" ]; then
+    (cd "$ROOT/tests/interop/js" && npm ci --no-audit --no-fund --loglevel=error >&2)
+  fi
+  (cd "$dir" && ctest --output-on-failure --timeout 900 -j "$JOBS" "$@")
+}
+
+cmd=${1:-}
+shift || true
+case "$cmd" in
+  deps) install_deps ;;
+  build) install_deps; build "${1:-release}" >/dev/null ;;
+  run)
+    install_deps
+    dir=$(build release)
+    exec "$dir/broker/ferryd" "$@"
+    ;;
+  test)
+    install_deps
+    dir=$(build release)
+    run_tests "$dir" "$@"
+    ;;
+  asan)
+    install_deps
+    dir=$(build asan)
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+      run_tests "$dir" "$@"
+    ;;
+  *)
+    sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    exit 2
+    ;;
+esac
