@@ -33,20 +33,13 @@
 #include <vector>
 
 #include "common/bytes.h"
+#include "common/uuid.h"
 
 namespace ferry::kafka {
 
 using ferry::Bytes;
 
-// A 128-bit Kafka UUID (topic ids). Textual form: base64url without padding, as Kafka prints.
-struct Uuid {
-  std::array<uint8_t, 16> bytes{};
-
-  bool is_zero() const;
-  std::string to_string() const;
-  static std::optional<Uuid> parse(std::string_view text);
-  auto operator<=>(const Uuid&) const = default;
-};
+using ferry::Uuid;
 
 // A byte range of an open file, sent with sendfile(2). `owner` keeps the file (and its fd)
 // alive until the bytes are on the socket, even if the segment is deleted meanwhile.

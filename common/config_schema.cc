@@ -1,0 +1,118 @@
+// The configuration schema table: the one source of truth for every key (see config.h).
+#include <array>
+
+#include "common/config.h"
+
+// Table rows leave trailing members (bounds, choices) at their defaults on purpose.
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+namespace ferry::config {
+
+namespace {
+constexpr int64_t kIntMax = 2147483647;
+
+// clang-format off
+constexpr std::array kSchema = {
+  // ---- Node and roles -------------------------------------------------------------------------
+  KeySpec{"node.id", Type::kInt, "1",
+    "The id of this node (broker and/or controller). Unique in the cluster.", "", 0, kIntMax},
+  KeySpec{"process.roles", Type::kList, "broker,controller",
+    "The roles of this process: broker, controller, or both (the default for small clusters).",
+    "", INT64_MIN, INT64_MAX, "broker,controller"},
+  KeySpec{"listeners", Type::kList, "PLAINTEXT://127.0.0.1:9092,CONTROLLER://127.0.0.1:9093",
+    "Listeners as NAME://host:port. The broker serves Kafka clients on every listener not named in "
+    "controller.listener.names; the controller serves the internal gRPC API on that one."},
+  KeySpec{"advertised.listeners", Type::kList, "",
+    "Client listeners published in metadata, as NAME://host:port. Empty: the client listeners."},
+  KeySpec{"controller.listener.names", Type::kList, "CONTROLLER",
+    "The listener name(s) used by the controller quorum."},
+  KeySpec{"controller.quorum.voters", Type::kList, "1@127.0.0.1:9093",
+    "The controller quorum as id@host:port entries."},
+  KeySpec{"controller.quorum.election.timeout.ms", Type::kInt, "1000",
+    "Raft election timeout of the controller quorum; the effective timeout is randomised in "
+    "[T, 2T).", "", 10, kIntMax},
+  KeySpec{"controller.quorum.heartbeat.interval.ms", Type::kInt, "100",
+    "How often the active controller heartbeats the other voters.", "", 1, kIntMax},
+  KeySpec{"broker.rack", Type::kString, "", "The rack of this broker, for rack-aware placement."},
+  KeySpec{"broker.heartbeat.interval.ms", Type::kInt, "2000",
+    "How often a broker heartbeats the active controller.", "", 1, kIntMax},
+  KeySpec{"broker.session.timeout.ms", Type::kInt, "9000",
+    "A broker that has not heartbeated for this long is fenced and loses its leaderships.", "", 1,
+    kIntMax},
+  KeySpec{"log.dirs", Type::kList, "./ferry-data",
+    "Directories holding partition logs. The first also holds the controller metadata unless "
+    "metadata.log.dir is set."},
+  KeySpec{"metadata.log.dir", Type::kString, "",
+    "Directory of the controller's metadata store. Empty: <first log dir>/__cluster_metadata."},
+  KeySpec{"log.level", Type::kString, "info", "Log level.", "", INT64_MIN, INT64_MAX,
+    "trace,debug,info,warn,error,off"},
+
+  // ---- Network ------------------------------------------------------------------------------
+  KeySpec{"num.network.threads", Type::kInt, "2",
+    "Threads serving client connections (decode, handle, encode).", "", 1, 256},
+  KeySpec{"socket.request.max.bytes", Type::kInt, "104857600",
+    "The largest request frame accepted; larger ones close the connection.", "", 1, kIntMax},
+  KeySpec{"connections.max.idle.ms", Type::kLong, "600000",
+    "Idle client connections are closed after this long.", "", 1},
+
+  // ---- Topics and partitions -----------------------------------------------------------------
+  KeySpec{"num.partitions", Type::kInt, "1", "Default partition count of new topics.", "", 1,
+    kIntMax},
+  KeySpec{"default.replication.factor", Type::kShort, "1",
+    "Default replication factor of new topics.", "", 1, 32767},
+  KeySpec{"auto.create.topics.enable", Type::kBoolean, "true",
+    "Create unknown topics on Metadata requests that allow it (and on Produce)."},
+  KeySpec{"delete.topic.enable", Type::kBoolean, "true", "Allow deleting topics."},
+  KeySpec{"unclean.leader.election.enable", Type::kBoolean, "false",
+    "Allow electing a leader from outside the ISR when no ISR member is alive (may lose data).",
+    "unclean.leader.election.enable"},
+  KeySpec{"min.insync.replicas", Type::kInt, "1",
+    "acks=all produces need at least this many in-sync replicas.", "min.insync.replicas", 1,
+    kIntMax},
+
+  // ---- Logs (per-topic defaults) --------------------------------------------------------------
+  KeySpec{"log.cleanup.policy", Type::kList, "delete",
+    "delete: drop old segments by retention. compact is stored but compaction is not implemented "
+    "yet, so compacted topics keep every record.", "cleanup.policy", INT64_MIN, INT64_MAX,
+    "delete,compact"},
+  KeySpec{"log.retention.ms", Type::kLong, "604800000",
+    "Delete segments whose newest record is older than this (-1: keep forever).", "retention.ms",
+    -1},
+  KeySpec{"log.retention.bytes", Type::kLong, "-1",
+    "Delete the oldest segments while a partition is larger than this (-1: no limit).",
+    "retention.bytes", -1},
+  KeySpec{"log.segment.bytes", Type::kInt, "1073741824", "Roll a new segment at this size.",
+    "segment.bytes", 14, kIntMax},
+  KeySpec{"log.roll.ms", Type::kLong, "604800000",
+    "Roll a new segment when the active one is this old.", "segment.ms", 1},
+  KeySpec{"log.index.interval.bytes", Type::kInt, "4096",
+    "Bytes between offset-index entries.", "index.interval.bytes", 0, kIntMax},
+  KeySpec{"message.max.bytes", Type::kInt, "1048588",
+    "The largest record batch accepted.", "max.message.bytes", 0, kIntMax},
+  KeySpec{"log.message.timestamp.type", Type::kString, "CreateTime",
+    "CreateTime keeps the producer's timestamps; LogAppendTime stamps the broker's time.",
+    "message.timestamp.type", INT64_MIN, INT64_MAX, "CreateTime,LogAppendTime"},
+  KeySpec{"compression.type", Type::kString, "producer",
+    "Ferry stores and serves batches exactly as produced (any codec), i.e. 'producer'.",
+    "compression.type", INT64_MIN, INT64_MAX, "producer"},
+
+  // ---- Durability and background work ------------------------------------------------------
+  KeySpec{"log.flush.mode", Type::kString, "fsync",
+    "fsync: acks=all is acknowledged only once the batch is fsynced (group commit) on every "
+    "in-sync replica. page-cache: Kafka's behaviour, acknowledged once in memory (weaker).", "",
+    INT64_MIN, INT64_MAX, "fsync,page-cache"},
+  KeySpec{"log.flush.interval.ms", Type::kLong, "1000",
+    "Background flush period for data nobody waits on (acks=0/1).", "", 1},
+  KeySpec{"log.retention.check.interval.ms", Type::kLong, "300000",
+    "How often retention runs.", "", 1},
+  KeySpec{"replica.lag.time.max.ms", Type::kLong, "30000",
+    "A follower that has not caught up for this long leaves the ISR.", "", 1},
+};
+// clang-format on
+}  // namespace
+
+std::span<const KeySpec> schema() {
+  return kSchema;
+}
+
+}  // namespace ferry::config
