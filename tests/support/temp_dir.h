@@ -12,8 +12,7 @@ namespace ferry::test {
 class TempDir {
  public:
   TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "ferry-test-XXXXXX").string();
+    std::string pattern = (std::filesystem::temp_directory_path() / "ferry-test-XXXXXX").string();
     char* made = ::mkdtemp(pattern.data());
     if (made == nullptr) std::abort();
     path_ = made;

@@ -1,0 +1,160 @@
+// The Kafka listener against a scripted dispatcher: framing, in-order responses with
+// pipelining, "no response" slots, oversized frames, sendfile regions and idle reaping.
+#include "broker/net/kafka_server.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <mutex>
+
+#include "tests/support/tcp_client.h"
+#include "tests/support/temp_dir.h"
+
+namespace ferry::net {
+namespace {
+
+using test::TcpClient;
+
+// Remembers requests; the test decides when and how each is answered.
+class ScriptedDispatcher : public RequestDispatcher {
+ public:
+  void dispatch(InboundRequest request) override {
+    std::lock_guard lock(mutex_);
+    requests_.push_back(std::move(request));
+    cv_.notify_all();
+  }
+  // Waits (bounded) until `n` requests arrived.
+  bool wait_for(size_t n) {
+    std::unique_lock lock(mutex_);
+    return cv_.wait_for(lock, std::chrono::seconds(5), [&] { return requests_.size() >= n; });
+  }
+  InboundRequest& at(size_t i) {
+    std::lock_guard lock(mutex_);
+    return requests_.at(i);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::vector<InboundRequest> requests_;
+};
+
+std::vector<kafka::Writer::Chunk> memory(std::vector<uint8_t> bytes) {
+  std::vector<kafka::Writer::Chunk> chunks(1);
+  chunks[0].bytes = std::move(bytes);
+  return chunks;
+}
+
+std::vector<uint8_t> frame_with_id(uint8_t id) {
+  return {0, 18, 0, 0, 0, 0, 0, id};
+}
+
+class KafkaServerTest : public ::testing::Test {
+ protected:
+  void start(ServerOptions options = {}) {
+    options.port = 0;
+    server_ = std::make_unique<KafkaServer>(runtime_, dispatcher_, options);
+    auto port = server_->start();
+    ASSERT_TRUE(port.ok()) << port.error().to_string();
+    port_ = *port;
+  }
+  void TearDown() override {
+    if (server_) server_->stop(1000);
+  }
+
+  IoRuntime runtime_{2};
+  ScriptedDispatcher dispatcher_;
+  std::unique_ptr<KafkaServer> server_;
+  uint16_t port_ = 0;
+};
+
+TEST_F(KafkaServerTest, responses_are_written_in_request_order_whatever_order_handlers_finish) {
+  start();
+  TcpClient client(port_);
+  ASSERT_TRUE(client.connected());
+  for (uint8_t i = 0; i < 3; ++i)
+    ASSERT_TRUE(client.send_frame(frame_with_id(i)));
+  ASSERT_TRUE(dispatcher_.wait_for(3)) << "pipelined requests are all dispatched";
+  dispatcher_.at(2).responder->send(memory({2}));
+  dispatcher_.at(1).responder->send_nothing();
+  dispatcher_.at(0).responder->send(memory({0}));
+  EXPECT_EQ(client.read_frame(), (std::vector<uint8_t>{0}));
+  EXPECT_EQ(client.read_frame(), (std::vector<uint8_t>{2}))
+      << "the no-response slot keeps its place without writing anything";
+}
+
+TEST_F(KafkaServerTest, oversized_frame_closes_the_connection) {
+  ServerOptions options;
+  options.max_request_bytes = 100;
+  start(options);
+  TcpClient client(port_);
+  ASSERT_TRUE(client.send_raw({0, 0, 1, 0}));  // 256 bytes announced
+  EXPECT_TRUE(client.closed_by_peer());
+}
+
+TEST_F(KafkaServerTest, frame_shorter_than_a_header_closes_the_connection) {
+  start();
+  TcpClient client(port_);
+  ASSERT_TRUE(client.send_raw({0, 0, 0, 3, 1, 2, 3}));
+  EXPECT_TRUE(client.closed_by_peer());
+}
+
+TEST_F(KafkaServerTest, file_regions_are_sent_between_memory_chunks) {
+  start();
+  test::TempDir dir;
+  const auto path = dir.path() / "segment";
+  {
+    const int fd = ::open(path.c_str(), O_CREAT | O_WRONLY, 0644);
+    ASSERT_EQ(::write(fd, "0123456789", 10), 10);
+    ::close(fd);
+  }
+  const int fd = ::open(path.c_str(), O_RDONLY);
+  auto owner = std::shared_ptr<void>(nullptr, [fd](void*) { ::close(fd); });
+  TcpClient client(port_);
+  ASSERT_TRUE(client.send_frame(frame_with_id(1)));
+  ASSERT_TRUE(dispatcher_.wait_for(1));
+  std::vector<kafka::Writer::Chunk> chunks(3);
+  chunks[0].bytes = {'<'};
+  chunks[1].file = kafka::FileRegion{owner, fd, 3, 4};
+  chunks[2].bytes = {'>'};
+  dispatcher_.at(0).responder->send(std::move(chunks));
+  EXPECT_EQ(client.read_frame(), (std::vector<uint8_t>{'<', '3', '4', '5', '6', '>'}));
+}
+
+TEST_F(KafkaServerTest, a_request_dropped_without_answer_closes_the_connection) {
+  start();
+  TcpClient client(port_);
+  ASSERT_TRUE(client.send_frame(frame_with_id(1)));
+  ASSERT_TRUE(dispatcher_.wait_for(1));
+  dispatcher_.at(0).responder.reset();  // the handler lost it
+  EXPECT_TRUE(client.closed_by_peer());
+}
+
+TEST_F(KafkaServerTest, idle_connections_are_reaped) {
+  ServerOptions options;
+  options.idle_timeout_ms = 50;
+  start(options);
+  TcpClient client(port_);
+  ASSERT_TRUE(client.connected());
+  EXPECT_TRUE(client.closed_by_peer());
+}
+
+TEST_F(KafkaServerTest, stop_lets_in_flight_requests_finish) {
+  start();
+  TcpClient client(port_);
+  ASSERT_TRUE(client.send_frame(frame_with_id(7)));
+  ASSERT_TRUE(dispatcher_.wait_for(1));
+  std::thread answer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // answered late, on purpose
+    dispatcher_.at(0).responder->send(memory({7}));
+  });
+  server_->stop(5000);
+  answer.join();
+  EXPECT_EQ(client.read_frame(), (std::vector<uint8_t>{7}));
+  EXPECT_EQ(server_->connection_count(), 0u);
+}
+
+}  // namespace
+}  // namespace ferry::net
