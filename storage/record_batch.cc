@@ -143,7 +143,8 @@ Status validate_batch(RecordBatchView batch, const BatchValidationOptions& optio
         fmt::format("CRC mismatch: stored 0x{:08x}, computed 0x{:08x}", batch.crc(), computed));
   }
   FERRY_TRY(check_header_fields(batch));
-  if (options.validate_records) {
+  if (options.validate_records &&
+      (batch.compression() == CompressionType::kNone || options.validate_compressed)) {
     FERRY_ASSIGN_OR_RETURN(DecodedRecords decoded,
                            decode_records(batch, options.max_decompressed_bytes));
     (void)decoded;

@@ -161,6 +161,8 @@ struct BatchValidationOptions {
   // Check record-level structure (records parse, count, offset deltas); decompresses compressed
   // batches to do so. When false only the header and CRC are checked.
   bool validate_records = true;
+  // With validate_records: also decompress compressed batches to check them (Kafka does).
+  bool validate_compressed = true;
   // Refuse a batch whose records decompress to more than this (CORRUPT_MESSAGE).
   size_t max_decompressed_bytes = 64u << 20;
 };

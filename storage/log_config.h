@@ -1,0 +1,43 @@
+// Per-topic log configuration: Kafka's topic-level keys and defaults (the broker maps its
+// `log.*` defaults onto these). Changeable at runtime through PartitionLog::set_config (alter
+// configs); a change applies from the next append / retention pass.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "common/error.h"
+#include "storage/record_batch.h"
+
+namespace ferry::storage {
+
+struct LogConfig {
+  // segment.bytes: roll when the active segment would grow past this (Kafka default 1 GiB).
+  int64_t segment_bytes = 1LL << 30;
+  // segment.ms: roll when the active segment's first append is this old (default 7 days).
+  int64_t segment_ms = 7LL * 24 * 3600 * 1000;
+  // retention.ms: delete segments whose newest timestamp is older than this; -1 = infinite.
+  int64_t retention_ms = 7LL * 24 * 3600 * 1000;
+  // retention.bytes: delete oldest segments while the log is larger than this; -1 = infinite.
+  int64_t retention_bytes = -1;
+  // max.message.bytes: the largest batch accepted (MESSAGE_TOO_LARGE above it).
+  int32_t max_message_bytes = 1048588;
+  // message.timestamp.type: CreateTime or LogAppendTime.
+  TimestampType message_timestamp_type = TimestampType::kCreateTime;
+  // index.interval.bytes: bytes of log between two offset-index entries.
+  int32_t index_interval_bytes = 4096;
+
+  // Ferry's own (not Kafka keys): decompress compressed batches on append to check their
+  // records (Kafka always does); and the decompression bound used for it.
+  bool validate_compressed_records = true;
+  size_t max_decompressed_bytes = 256u << 20;
+
+  // Applies Kafka key/value overrides ("segment.bytes" -> "1048576", ...) on top of `*this`.
+  // Unknown keys and bad values are INVALID_CONFIG naming the key.
+  Result<LogConfig> with_overrides(const std::map<std::string, std::string>& overrides) const;
+  // Checks ranges (segment.bytes >= 14 like Kafka, ...): INVALID_CONFIG.
+  Status validate() const;
+};
+
+}  // namespace ferry::storage

@@ -1,0 +1,288 @@
+// Segment: recovery scan, trusted load, index rebuild and truncation.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+
+#include "common/file_util.h"
+#include "common/log.h"
+#include "storage/segment.h"
+#include "storage/segment_reader.h"
+
+namespace ferry::storage {
+
+namespace L = batch_layout;
+
+namespace {
+
+constexpr size_t kScanWindow = 1 << 20;
+constexpr size_t kWalkWindow = 64 << 10;
+
+// Index entries derived while walking batches in order (Kafka's LogSegment.recover rules).
+struct IndexBuilder {
+  explicit IndexBuilder(int32_t interval_bytes, Offset base)
+      : interval(interval_bytes), offset_of_max(base) {}
+  int32_t interval;
+  uint64_t bytes_since = 0;
+  int64_t max_ts = kNoTimestamp;
+  Offset offset_of_max;
+  std::vector<OffsetEntry> offsets;
+  std::vector<TimeEntry> times;
+
+  void add(Offset base, Offset last, int64_t batch_max_ts, uint64_t pos, uint64_t size,
+           bool force) {
+    if (batch_max_ts > max_ts) {
+      max_ts = batch_max_ts;
+      offset_of_max = last;
+    }
+    if (force || bytes_since > static_cast<uint64_t>(interval)) {
+      offsets.push_back({force ? base : last, static_cast<uint32_t>(pos)});
+      if (max_ts != kNoTimestamp && (times.empty() || max_ts > times.back().timestamp)) {
+        times.push_back({max_ts, offset_of_max});
+      }
+      bytes_since = 0;
+    }
+    bytes_since += size;
+  }
+};
+
+struct BatchFacts {
+  Offset base;
+  Offset last;
+  int64_t max_ts;
+  LeaderEpoch epoch;
+  uint64_t size;
+};
+
+// A fully valid batch at `pos` whose base offset is `expected` (exact) or >= it.
+std::optional<BatchFacts> valid_batch_at(ChunkReader& r, uint64_t pos, Offset segment_base,
+                                         Offset expected, bool exact,
+                                         const LeaderEpochCache& epochs) {
+  const auto h = sane_header_at(r, pos);
+  if (!h) return std::nullopt;
+  const BatchFacts f{h->base_offset(), h->last_offset(), h->max_timestamp(),
+                     h->partition_leader_epoch(), h->size_bytes()};
+  if (exact ? f.base != expected : f.base < expected) return std::nullopt;
+  if (f.last - segment_base > INT32_MAX || pos + f.size > INT32_MAX) return std::nullopt;
+  const ByteSpan bytes = r.get(pos, static_cast<size_t>(f.size));
+  if (bytes.size() != f.size) return std::nullopt;
+  if (!check_stored_batch(RecordBatchView(bytes), std::nullopt, epochs).ok()) return std::nullopt;
+  return f;
+}
+
+// The first position >= from where a fully valid batch with base >= min_base starts.
+std::optional<uint64_t> resync(ChunkReader& r, uint64_t from, Offset segment_base, Offset min_base,
+                               const LeaderEpochCache& epochs) {
+  const uint64_t limit = r.limit();
+  for (uint64_t q = from; q + L::kHeaderSize <= limit && r.status().ok(); ++q) {
+    const ByteSpan h = r.get(q, L::kHeaderSize);
+    if (h.size() != L::kHeaderSize || h[L::kMagic] != kMagicV2) continue;
+    if (valid_batch_at(r, q, segment_base, min_base, /*exact=*/false, epochs)) return q;
+  }
+  return std::nullopt;
+}
+
+Result<uint64_t> file_size(const FileHandle& f) {
+  struct stat st {};
+  if (::fstat(f.fd(), &st) != 0) return io_error("stat", f.path(), errno);
+  return static_cast<uint64_t>(st.st_size);
+}
+
+}  // namespace
+
+void Segment::set_index_interval_bytes(int32_t bytes) {
+  std::lock_guard lock(mu_);
+  index_interval_bytes_ = bytes;
+}
+
+Result<SegmentScan> Segment::scan(const LeaderEpochCache& epochs) {
+  std::lock_guard lock(mu_);
+  FERRY_ASSIGN_OR_RETURN(const uint64_t size, file_size(*file_));
+  ChunkReader r(*file_, size, kScanWindow);
+  IndexBuilder ib(index_interval_bytes_, base_offset_);
+  SegmentScan out;
+  verified_.clear();
+  holes_.clear();
+  uint64_t pos = 0;
+  Offset expected = base_offset_;
+  bool exact = true;
+  bool force = false;
+  std::optional<LeaderEpoch> prev_epoch;
+  while (pos < size) {
+    const auto f = valid_batch_at(r, pos, base_offset_, expected, exact, epochs);
+    if (!r.status().ok()) return r.status().error();
+    if (f) {
+      ib.add(f->base, f->last, f->max_ts, pos, f->size, force);
+      if (!prev_epoch || *prev_epoch != f->epoch) out.epoch_starts.push_back({f->epoch, f->base});
+      prev_epoch = f->epoch;
+      verified_.add(pos, pos + f->size);
+      ++out.valid_batches;
+      pos += f->size;
+      expected = f->last + 1;
+      exact = true;
+      force = false;
+      continue;
+    }
+    const auto q = resync(r, pos + 1, base_offset_, expected, epochs);
+    if (!r.status().ok()) return r.status().error();
+    if (!q) {
+      out.bad_tail_from = pos;
+      break;
+    }
+    out.holes.emplace_back(pos, *q);
+    pos = *q;
+    exact = false;
+    force = true;
+  }
+  holes_ = out.holes;
+  FERRY_TRY(offset_index_.reset(std::move(ib.offsets)));
+  FERRY_TRY(time_index_.reset(std::move(ib.times)));
+  max_timestamp_ = ib.max_ts;
+  offset_of_max_timestamp_ = ib.offset_of_max;
+  bytes_since_index_entry_ = ib.bytes_since;
+  next_offset_.store(expected.value());
+  size_.store(size);
+  corrupt_tail_.store(out.bad_tail_from.has_value());
+  return out;
+}
+
+Result<bool> Segment::walk_tail_locked(uint64_t limit) {
+  const auto entry = offset_index_.last();
+  uint64_t pos = entry ? entry->position : 0;
+  ChunkReader r(*file_, limit, kWalkWindow);
+  std::optional<Offset> prev_last;
+  int64_t max_ts = kNoTimestamp;
+  Offset offset_of_max = base_offset_;
+  if (const auto t = time_index_.last()) {
+    max_ts = t->timestamp;
+    offset_of_max = t->offset;
+  }
+  bool clean = true;
+  while (pos < limit) {
+    const auto h = sane_header_at(r, pos);
+    if (!r.status().ok()) return r.status().error();
+    bool chain = h.has_value();
+    if (h && !prev_last) {
+      chain = entry ? (h->base_offset() <= entry->offset && entry->offset <= h->last_offset())
+                    : h->base_offset() == base_offset_;
+    } else if (h) {
+      chain = h->base_offset() == *prev_last + 1;
+    }
+    if (!chain) {
+      if (!prev_last && entry) return false;  // the index entry does not match: rebuild
+      clean = false;
+      break;
+    }
+    if (h->max_timestamp() > max_ts) {
+      max_ts = h->max_timestamp();
+      offset_of_max = h->last_offset();
+    }
+    prev_last = h->last_offset();
+    pos += h->size_bytes();
+  }
+  next_offset_.store(prev_last ? prev_last->value() + 1
+                               : (entry ? entry->offset.value() + 1 : base_offset_.value()));
+  bytes_since_index_entry_ = pos - (entry ? entry->position : 0);
+  max_timestamp_ = max_ts;
+  offset_of_max_timestamp_ = offset_of_max;
+  return clean;
+}
+
+Result<bool> Segment::rebuild_indexes_locked(uint64_t limit) {
+  ChunkReader r(*file_, limit, kWalkWindow);
+  IndexBuilder ib(index_interval_bytes_, base_offset_);
+  uint64_t pos = 0;
+  Offset expected = base_offset_;
+  bool exact = true;
+  bool force = false;
+  bool clean = true;
+  size_t next_hole = 0;
+  while (pos < limit) {
+    if (next_hole < holes_.size() && holes_[next_hole].first == pos) {
+      pos = holes_[next_hole++].second;
+      exact = false;
+      force = true;
+      continue;
+    }
+    const auto h = sane_header_at(r, pos);
+    if (!r.status().ok()) return r.status().error();
+    if (!h || (exact ? h->base_offset() != expected : h->base_offset() < expected)) {
+      clean = false;
+      break;
+    }
+    ib.add(h->base_offset(), h->last_offset(), h->max_timestamp(), pos, h->size_bytes(), force);
+    expected = h->last_offset() + 1;
+    pos += h->size_bytes();
+    exact = true;
+    force = false;
+  }
+  FERRY_TRY(offset_index_.reset(std::move(ib.offsets)));
+  FERRY_TRY(time_index_.reset(std::move(ib.times)));
+  max_timestamp_ = ib.max_ts;
+  offset_of_max_timestamp_ = ib.offset_of_max;
+  bytes_since_index_entry_ = ib.bytes_since;
+  next_offset_.store(expected.value());
+  return clean;
+}
+
+Result<bool> Segment::load_trusted() {
+  std::lock_guard lock(mu_);
+  FERRY_ASSIGN_OR_RETURN(const uint64_t size, file_size(*file_));
+  size_.store(size);
+  bool clean = false;
+  bool walked = false;
+  if (offset_index_.is_consistent(base_offset_, Offset::max(), size)) {
+    FERRY_ASSIGN_OR_RETURN(walked, walk_tail_locked(size));
+    clean = walked;
+  }
+  if (!walked || !time_index_.is_consistent(base_offset_, next_offset())) {
+    logger("storage")->warn("rebuilding indexes of {}", file_->path().string());
+    FERRY_ASSIGN_OR_RETURN(clean, rebuild_indexes_locked(size));
+  }
+  return clean;
+}
+
+Status Segment::cut_locked(uint64_t position) {
+  if (::ftruncate(file_->fd(), static_cast<off_t>(position)) != 0) {
+    return io_error("truncate", file_->path(), errno);
+  }
+  FERRY_TRY(offset_index_.truncate_to_position(position));
+  verified_.truncate(position);
+  indexes_dirty_.store(true);
+  if (synced_.load() > position) synced_.store(position);
+  std::erase_if(holes_, [&](const auto& h) { return h.second > position; });
+  size_.store(position);
+  // First walk: where the log now ends; then drop time entries past it; then walk again so the
+  // max timestamp comes only from what is left.
+  FERRY_ASSIGN_OR_RETURN(bool clean, walk_tail_locked(position));
+  FERRY_TRY(time_index_.truncate_to_offset(next_offset()));
+  if (clean) {
+    FERRY_ASSIGN_OR_RETURN(clean, walk_tail_locked(position));
+  }
+  if (!clean) {
+    FERRY_ASSIGN_OR_RETURN(const bool rebuilt, rebuild_indexes_locked(position));
+    (void)rebuilt;
+  }
+  corrupt_tail_.store(false);
+  if (position == 0) first_append_ms_ = -1;
+  return ok_status();
+}
+
+Status Segment::cut_bad_tail(uint64_t position) {
+  std::lock_guard lock(mu_);
+  return cut_locked(position);
+}
+
+Status Segment::truncate_to(Offset offset) {
+  if (offset <= base_offset_) {
+    std::lock_guard lock(mu_);
+    return cut_locked(0);
+  }
+  FERRY_ASSIGN_OR_RETURN(const Located loc, locate(offset, size()));
+  if (!loc.found) return ok_status();
+  std::lock_guard lock(mu_);
+  return cut_locked(loc.position);
+}
+
+}  // namespace ferry::storage
