@@ -160,6 +160,18 @@ struct AlterPartitionReply {
   LogIndex committed_offset{0};
 };
 
+// ---- Producer ids (InitProducerId) -------------------------------------------------------------
+
+// A block of producer ids [first_producer_id, first_producer_id + count) handed to one broker
+// (Kafka's AllocateProducerIds). Added by the controller engineer (additive).
+struct AllocateProducerIdsReply {
+  ErrorCode error = ErrorCode::NONE;  // STALE_BROKER_EPOCH, NOT_CONTROLLER, ...
+  std::string message;
+  int64_t first_producer_id = -1;
+  int32_t count = 0;
+  LogIndex committed_offset{0};
+};
+
 // ---- The interfaces ---------------------------------------------------------------------------
 
 class ControllerApi {
@@ -180,6 +192,18 @@ class ControllerApi {
                                 Callback<BrokerHeartbeatReply> done) = 0;
   virtual void alter_partition(AlterPartitionRequest request,
                                Callback<AlterPartitionReply> done) = 0;
+
+  // Added (additive, with a default so existing fakes still compile): a block of producer ids
+  // for `broker_id` in its current `broker_epoch`. The controller implementations override it.
+  virtual void allocate_producer_ids(NodeId broker_id, BrokerEpoch broker_epoch,
+                                     Callback<AllocateProducerIdsReply> done) {
+    (void)broker_id;
+    (void)broker_epoch;
+    AllocateProducerIdsReply reply;
+    reply.error = ErrorCode::UNSUPPORTED_VERSION;
+    reply.message = "producer id allocation is not supported by this ControllerApi";
+    done(std::move(reply));
+  }
 
   // The active controller's node id if known (Metadata's ControllerId), else kNoNode.
   virtual NodeId active_controller() const = 0;

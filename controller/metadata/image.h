@@ -81,6 +81,9 @@ struct MetadataImage {
   // Cluster-wide dynamic broker configs (DescribeConfigs/AlterConfigs on the default broker
   // resource ""), broker keys.
   std::map<std::string, std::string> cluster_configs;
+  // Per-broker dynamic configs (AlterConfigs on broker resource "<id>"), broker keys. Added by
+  // the controller engineer (additive); brokers that ignore it lose nothing else.
+  std::map<NodeId, std::map<std::string, std::string>> broker_configs;
   // The next producer id the controller hands out (producer-id blocks).
   int64_t next_producer_id = 0;
 
