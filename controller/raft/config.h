@@ -48,8 +48,8 @@ struct Config {
   int64_t install_snapshot_timeout_ticks = 0;
 
   // The last index the driver's state machine applied before this start (persisted with the
-  // state machine), or 0 when the state machine is rebuilt from the latest snapshot. Committed
-  // entries after it are handed out again.
+  // state machine), or 0 when the state machine is rebuilt from the latest snapshot (then its
+  // index is used). Committed entries after it are handed out again.
   LogIndex applied{0};
 
   // INVALID_CONFIG with a message naming the bad field.

@@ -7,7 +7,7 @@ namespace ferry::raft {
 MemoryStorage::MemoryStorage() : entries_(1) {}
 
 Result<InitialState> MemoryStorage::initial_state() const {
-  return InitialState{hard_state_, snapshot_.metadata.conf_state};
+  return InitialState{hard_state_, snapshot_.metadata};
 }
 
 LogIndex MemoryStorage::first_index() const {

@@ -11,13 +11,14 @@ Result<std::unique_ptr<Raft>> Raft::create(const Config& config, const LogStorag
                                            Random& random) {
   FERRY_TRY(config.validate());
   FERRY_ASSIGN_OR_RETURN(InitialState initial, storage.initial_state());
-  ConfState conf = initial.conf_state.empty() ? make_conf_state(config.voters) : initial.conf_state;
+  ConfState conf = initial.snapshot.conf_state.empty() ? make_conf_state(config.voters)
+                                                       : initial.snapshot.conf_state;
   if (conf.empty()) {
     return Error(ErrorCode::INVALID_CONFIG,
                  "raft config: no voters (set controller.quorum.voters)");
   }
   std::unique_ptr<Raft> raft(new Raft(config, storage, std::move(conf), random));
-  FERRY_TRY(raft->load_hard_state(initial.hard_state));
+  FERRY_TRY(raft->load_hard_state(initial.hard_state, initial.snapshot.index));
   raft->become_follower(raft->term_, kNoNode);
   return raft;
 }
@@ -29,19 +30,23 @@ Raft::Raft(const Config& config, const LogStorage& storage, ConfState conf, Rand
       tracker_(std::move(conf), config.max_inflight_appends, config.max_inflight_bytes),
       id_(config.id) {}
 
-Status Raft::load_hard_state(const HardState& state) {
+Status Raft::load_hard_state(const HardState& state, LogIndex snapshot_index) {
   const LogIndex first = log_.first_index();
   const LogIndex last = log_.last_index();
-  // Everything up to the snapshot is committed by definition, and so is what was applied.
-  LogIndex commit = std::max(state.commit, first - 1);
-  if (config_.applied > LogIndex(0)) {
-    if (config_.applied < first - 1 || config_.applied > last) {
-      return Error(ErrorCode::INVALID_CONFIG,
-                   fmt::format("raft config: applied {} outside the stored log [{}, {}]",
-                               config_.applied, first - 1, last));
-    }
-    commit = std::max(commit, config_.applied);
+  if (snapshot_index < first - 1 || snapshot_index > last) {
+    return Error(ErrorCode::KAFKA_STORAGE_ERROR,
+                 fmt::format("raft: stored snapshot at {} outside the stored log [{}, {}]",
+                             snapshot_index, first - 1, last));
   }
+  // The state machine stands at the snapshot unless the driver says it applied more.
+  const LogIndex applied = config_.applied > LogIndex(0) ? config_.applied : snapshot_index;
+  if (applied < first - 1 || applied > last) {
+    return Error(ErrorCode::INVALID_CONFIG,
+                 fmt::format("raft config: applied {} outside the stored log [{}, {}]", applied,
+                             first - 1, last));
+  }
+  // Whatever was snapshotted or applied is committed by definition.
+  const LogIndex commit = std::max(state.commit, applied);
   if (commit > last) {
     return Error(
         ErrorCode::KAFKA_STORAGE_ERROR,
@@ -50,9 +55,9 @@ Status Raft::load_hard_state(const HardState& state) {
   term_ = state.term;
   vote_ = state.vote;
   log_.commit_to(commit);
-  if (config_.applied > LogIndex(0)) log_.applied_to(config_.applied);
+  log_.applied_to(applied);
   RAFT_LOG(info, "starting: vote={} commit={} applied={} log=[{}, {}] voters={}", vote_, commit,
-           log_.applied(), first, last, fmt::join(tracker_.config().voters, ","));
+           applied, first, last, fmt::join(tracker_.config().voters, ","));
   return ok_status();
 }
 

@@ -92,7 +92,7 @@ class Raft {
 
  private:
   Raft(const Config& config, const LogStorage& storage, ConfState conf, Random& random);
-  Status load_hard_state(const HardState& state);
+  Status load_hard_state(const HardState& state, LogIndex snapshot_index);
 
   // raft.cc: roles, terms, ticks.
   void become_follower(Term term, NodeId leader);

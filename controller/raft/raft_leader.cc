@@ -190,7 +190,7 @@ void Raft::handle_heartbeat_response(const Message& m, Progress& pr) {
 
 void Raft::check_quorum_active() {
   if (tracker_.quorum_active_and_reset(id_)) return;
-  RAFT_LOG(warn, "stepping down: did not hear from a majority within {} ticks",
+  RAFT_LOG(info, "stepping down: did not hear from a majority within {} ticks",
            config_.election_timeout_ticks);
   become_follower(term_, kNoNode);
 }

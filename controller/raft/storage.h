@@ -12,6 +12,8 @@
 //                                    ^ first_index()   ^ last_index()
 //
 //   first_index() = S + 1 (1 for a log that was never compacted: S = 0, T_S = 0)
+//   The latest snapshot() may be newer than S (a driver snapshots at the applied index and
+//   compacts a little behind it), never older.
 //   last_index()  = L     (= S when the log after the snapshot is empty)
 //   term(i) answers for i in [S, L]: term(S) is the snapshot's term (0 when S = 0).
 //
@@ -40,9 +42,10 @@ inline constexpr ErrorCode kCompactedError = ErrorCode::OFFSET_OUT_OF_RANGE;
 // What a node restarts from.
 struct InitialState {
   HardState hard_state;
-  // The configuration of the latest snapshot; empty for a node that never had one, in which case
-  // the core uses Config::voters.
-  ConfState conf_state;
+  // Metadata of the latest snapshot (index 0 if none). Its index is where a state machine
+  // rebuilt from the snapshot stands (the default applied index on restart); its configuration
+  // is used if non-empty, otherwise Config::voters.
+  SnapshotMetadata snapshot;
 };
 
 class LogStorage {
