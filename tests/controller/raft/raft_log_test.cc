@@ -63,7 +63,7 @@ TEST(MemoryStorage, ApplySnapshotReplacesTheLogButNotWithAnOlderOne) {
   ASSERT_TRUE(storage.apply_snapshot(snapshot).ok());
   EXPECT_EQ(storage.first_index(), LogIndex(6));
   EXPECT_EQ(storage.last_index(), LogIndex(5));
-  EXPECT_EQ(storage.initial_state()->conf_state, make_conf_state(ids({1, 2})));
+  EXPECT_EQ(storage.initial_state()->snapshot.conf_state, make_conf_state(ids({1, 2})));
   snapshot.metadata.index = LogIndex(4);
   EXPECT_EQ(storage.apply_snapshot(snapshot).code(), ErrorCode::INVALID_REQUEST);
 }
