@@ -99,6 +99,27 @@ Result<SegmentSlice> Segment::read(Offset offset, uint64_t max_bytes, Offset max
   slice.position = loc.position;
   if (!loc.found) return slice;
   ChunkReader r(*file_, size_limit, kReadWindow);
+  // The first batch's header decides what is returned (its offsets against the bound): check
+  // the whole batch first when it is not yet verified, so a damaged header is reported, not
+  // mistaken for "nothing to read".
+  if (const auto first = sane_header_at(r, loc.position)) {
+    const uint64_t first_size = first->size_bytes();
+    bool verified;
+    {
+      std::lock_guard lock(mu_);
+      verified = verified_.covers(loc.position, loc.position + first_size);
+    }
+    uint64_t valid = 0;
+    if (!verified) {
+      FERRY_ASSIGN_OR_RETURN(const Bytes data,
+                             read_verified(loc.position, first_size, epochs, &valid));
+      if (valid == 0) {
+        return Error(ErrorCode::CORRUPT_MESSAGE,
+                     fmt::format("the batch holding offset {} in {} is corrupt", offset,
+                                 file_->path().string()));
+      }
+    }
+  }
   uint64_t pos = loc.position;
   std::optional<Offset> prev_last;
   while (pos < size_limit) {

@@ -174,6 +174,10 @@ Result<bool> Segment::walk_tail_locked(uint64_t limit) {
       clean = false;
       break;
     }
+    const uint64_t since_entry = pos - (entry ? entry->position : 0);
+    if (prev_last && since_entry > static_cast<uint64_t>(index_interval_bytes_)) {
+      return false;  // an entry is missing here: the index was lost or cut; rebuild
+    }
     if (h->max_timestamp() > max_ts) {
       max_ts = h->max_timestamp();
       offset_of_max = h->last_offset();
