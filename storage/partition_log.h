@@ -268,7 +268,7 @@ class PartitionLog {
 
   std::atomic<int64_t> durable_{0};
   std::mutex flush_mu_;       // one fsync round at a time (group commit)
-  std::mutex checkpoint_mu_;  // one checkpoint file write at a time
+  std::mutex checkpoint_mu_;  // one checkpoint file write at a time; taken BEFORE mu_
   mutable std::atomic<uint64_t> read_corruptions_{0};
 };
 

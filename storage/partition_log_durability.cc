@@ -225,6 +225,7 @@ Status PartitionLog::truncate_to(Offset end_offset) {
   std::vector<std::pair<DurableCallback, Status>> failed;
   bool fully = false;
   {
+    std::lock_guard ckpt(checkpoint_mu_);  // we may rewrite the recovery point (lock order)
     std::lock_guard lock(mu_);
     FERRY_TRY(check_usable_locked());
     if (end_offset >= segments_.back()->next_offset()) return ok_status();
@@ -270,6 +271,7 @@ Status PartitionLog::truncate_to(Offset end_offset) {
 Status PartitionLog::truncate_fully_and_start_at(Offset start_offset) {
   std::vector<std::pair<DurableCallback, Status>> failed;
   {
+    std::lock_guard ckpt(checkpoint_mu_);  // lock order: checkpoint_mu_ before mu_
     std::lock_guard lock(mu_);
     FERRY_TRY(check_usable_locked());
     FERRY_TRY(write_offset_checkpoint(dir_ / kRecoveryPointFile, tp_, start_offset));
