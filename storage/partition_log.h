@@ -146,7 +146,9 @@ class PartitionLog {
   // (recording it in the epoch cache when new), applies LogAppendTime when configured, and
   // writes them in one write. All or nothing: on any error the log is unchanged (the buffer's
   // headers may have been rewritten). Rejects control batches (INVALID_RECORD), a batch over
-  // max.message.bytes (MESSAGE_TOO_LARGE) or over segment.bytes (RECORD_LIST_TOO_LARGE).
+  // max.message.bytes (MESSAGE_TOO_LARGE) or over segment.bytes (RECORD_LIST_TOO_LARGE), and an
+  // epoch below the log's latest (FENCED_LEADER_EPOCH). The buffer is modified in place (base
+  // offsets, epochs, LogAppendTime) and may be reused or freed after the call returns.
   Result<AppendResult> append_as_leader(std::span<uint8_t> batches, LeaderEpoch leader_epoch);
   // Replication path: batches exactly as the leader stored them. The first base offset must be
   // the log end offset and batches contiguous (else OFFSET_OUT_OF_RANGE); CRCs are checked
