@@ -3,9 +3,6 @@
 
 #include "common/config.h"
 
-// Table rows leave trailing members (bounds, choices) at their defaults on purpose.
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-
 namespace ferry::config {
 
 namespace {
@@ -44,6 +41,9 @@ constexpr std::array kSchema = {
     "metadata.log.dir is set."},
   KeySpec{"metadata.log.dir", Type::kString, "",
     "Directory of the controller's metadata store. Empty: <first log dir>/__cluster_metadata."},
+  KeySpec{"metadata.log.max.record.bytes.between.snapshots", Type::kLong, "20971520",
+    "The controller snapshots the metadata state and compacts its log once this many bytes of "
+    "records were applied since the last snapshot.", "", 1},
   KeySpec{"log.level", Type::kString, "info", "Log level.", "", INT64_MIN, INT64_MAX,
     "trace,debug,info,warn,error,off"},
 

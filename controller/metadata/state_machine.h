@@ -43,6 +43,18 @@ class MetadataBuilder {
  public:
   MetadataBuilder() = default;
   explicit MetadataBuilder(const MetadataImage& base) : image_(base) {}
+  // Copying would let two builders share topics each thinks it owns; fork() instead.
+  MetadataBuilder(const MetadataBuilder&) = delete;
+  MetadataBuilder& operator=(const MetadataBuilder&) = delete;
+  MetadataBuilder(MetadataBuilder&&) = default;
+  MetadataBuilder& operator=(MetadataBuilder&&) = default;
+
+  // An independent builder starting from the current image (e.g. the active controller's
+  // speculative state); both may go on applying without affecting each other.
+  MetadataBuilder fork() {
+    owned_topics_.clear();
+    return MetadataBuilder(image_);
+  }
 
   // Applies the records of the log entry at `offset` (> current().offset) in order, then sets
   // the image offset to `offset`. On error the builder may hold a partly applied batch.
