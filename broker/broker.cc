@@ -1,0 +1,229 @@
+#include "broker/broker.h"
+
+#include <algorithm>
+
+#include "broker/net/executor.h"
+#include "broker/partition_manager.h"
+#include "common/log.h"
+#include "common/random.h"
+
+namespace ferry::broker {
+
+namespace {
+constexpr int64_t kRegistrationRetryMs = 500;
+}
+
+struct Broker::MetadataWaiter {
+  LogIndex offset;
+  std::function<void(bool)> done;
+  std::shared_ptr<net::TimerHandle> timer;
+  std::atomic<bool> finished{false};
+  // Runs `done` once, from whichever of image arrival and timeout comes first.
+  void finish(bool reached) {
+    if (finished.exchange(true)) return;
+    if (timer) timer->cancel();
+    done(reached);
+  }
+};
+
+Result<ListenerAddress> parse_listener(std::string_view text) {
+  const size_t scheme = text.find("://");
+  const size_t colon = text.rfind(':');
+  if (scheme == std::string_view::npos || colon == std::string_view::npos || colon < scheme + 3) {
+    return Error(ErrorCode::INVALID_CONFIG,
+                 fmt::format("listener '{}' is not of the form NAME://host:port", text));
+  }
+  ListenerAddress out;
+  out.name = std::string(text.substr(0, scheme));
+  out.host = std::string(text.substr(scheme + 3, colon - scheme - 3));
+  if (out.host.size() >= 2 && out.host.front() == '[' && out.host.back() == ']') {
+    out.host = out.host.substr(1, out.host.size() - 2);
+  }
+  const std::string port(text.substr(colon + 1));
+  char* end = nullptr;
+  const long value = std::strtol(port.c_str(), &end, 10);
+  if (port.empty() || *end != '\0' || value < 0 || value > 65535 || out.name.empty()) {
+    return Error(ErrorCode::INVALID_CONFIG,
+                 fmt::format("listener '{}' has an invalid name or port", text));
+  }
+  out.port = static_cast<int32_t>(value);
+  return out;
+}
+
+Broker::Broker(const config::BrokerConfig& config, controller::ControllerApi& controller,
+               controller::MetadataSource& metadata, net::Executor& executor, Clock& clock)
+    : config_(config),
+      controller_(controller),
+      metadata_(metadata),
+      executor_(executor),
+      clock_(clock),
+      node_id_(config.get_int("node.id")),
+      partitions_(std::make_unique<PartitionManager>(config, node_id_, executor, clock)),
+      image_(std::make_shared<metadata::MetadataImage>()) {
+  SeededRandom rng(static_cast<uint64_t>(clock.wall_ms()) ^ (uint64_t(node_id_.value()) << 40) ^
+                   reinterpret_cast<uintptr_t>(this));
+  incarnation_id_ = Uuid::random(rng);
+}
+
+Broker::~Broker() {
+  shutdown();
+}
+
+Status Broker::start(std::vector<ListenerAddress> client_listeners) {
+  const auto advertised = config_.get_list("advertised.listeners");
+  if (!advertised.empty()) {
+    for (const auto& text : advertised) {
+      FERRY_ASSIGN_OR_RETURN(auto l, parse_listener(text));
+      advertised_.push_back({l.name, l.host, l.port, "PLAINTEXT"});
+    }
+  } else {
+    for (const auto& l : client_listeners) {
+      const std::string host = (l.host.empty() || l.host == "0.0.0.0") ? "127.0.0.1" : l.host;
+      advertised_.push_back({l.name, host, l.port, "PLAINTEXT"});
+    }
+  }
+  FERRY_TRY(partitions_->open());
+  metadata_.subscribe([this](const metadata::MetadataImagePtr& image) {
+    executor_.post([this, image] { on_image(image); });
+  });
+  executor_.post([this, image = metadata_.image()] { on_image(image); });
+  register_with_controller();
+  return ok_status();
+}
+
+void Broker::shutdown() {
+  std::shared_ptr<net::TimerHandle> timer;
+  std::vector<std::shared_ptr<MetadataWaiter>> waiters;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return;
+    stopping_ = true;
+    timer = heartbeat_timer_;
+    waiters.swap(metadata_waiters_);
+  }
+  if (timer) timer->cancel();
+  for (auto& w : waiters)
+    w->finish(false);
+  partitions_->shutdown();
+}
+
+metadata::MetadataImagePtr Broker::image() const {
+  std::lock_guard lock(mutex_);
+  return image_;
+}
+
+void Broker::on_image(const metadata::MetadataImagePtr& image) {
+  std::vector<std::shared_ptr<MetadataWaiter>> ready;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ || image->offset < image_->offset) return;  // stale or late delivery
+    image_ = image;
+    auto it = std::partition(metadata_waiters_.begin(), metadata_waiters_.end(),
+                             [&](const auto& w) { return w->offset > image->offset; });
+    ready.assign(it, metadata_waiters_.end());
+    metadata_waiters_.erase(it, metadata_waiters_.end());
+  }
+  partitions_->apply(image);
+  for (auto& w : ready)
+    w->finish(true);
+}
+
+void Broker::wait_for_metadata(LogIndex offset, int64_t timeout_ms,
+                               std::function<void(bool)> done) {
+  auto waiter = std::make_shared<MetadataWaiter>();
+  waiter->offset = offset;
+  waiter->done = std::move(done);
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ || image_->offset >= offset) {
+      const bool reached = image_->offset >= offset;
+      executor_.post([waiter, reached] { waiter->finish(reached); });
+      return;
+    }
+    metadata_waiters_.push_back(waiter);
+  }
+  waiter->timer = executor_.schedule_after(timeout_ms, [this, waiter] {
+    {
+      std::lock_guard lock(mutex_);
+      std::erase(metadata_waiters_, waiter);
+    }
+    waiter->finish(false);
+  });
+}
+
+bool Broker::is_registered() const {
+  std::lock_guard lock(mutex_);
+  return registered_;
+}
+
+BrokerEpoch Broker::broker_epoch() const {
+  std::lock_guard lock(mutex_);
+  return broker_epoch_;
+}
+
+void Broker::register_with_controller() {
+  controller::BrokerRegistrationRequest request;
+  request.broker_id = node_id_;
+  request.incarnation_id = incarnation_id_;
+  request.endpoints = advertised_;
+  if (const auto& rack = config_.get("broker.rack"); !rack.empty()) request.rack = rack;
+  controller_.register_broker(request, [this](controller::BrokerRegistrationReply reply) {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return;
+    }
+    if (reply.error != ErrorCode::NONE) {
+      logger("broker")->warn("[node {}] registration failed: {} {}; retrying", node_id_,
+                             error_name(reply.error), reply.message);
+      std::lock_guard lock(mutex_);
+      heartbeat_timer_ =
+          executor_.schedule_after(kRegistrationRetryMs, [this] { register_with_controller(); });
+      return;
+    }
+    logger("broker")->info("[node {}] registered with broker epoch {}", node_id_,
+                           reply.broker_epoch);
+    {
+      std::lock_guard lock(mutex_);
+      broker_epoch_ = reply.broker_epoch;
+      registered_ = true;
+    }
+    schedule_heartbeat(0);
+  });
+}
+
+void Broker::schedule_heartbeat(int64_t delay_ms) {
+  std::lock_guard lock(mutex_);
+  if (stopping_) return;
+  heartbeat_timer_ = executor_.schedule_after(delay_ms, [this] { heartbeat(); });
+}
+
+void Broker::heartbeat() {
+  controller::BrokerHeartbeatRequest request;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return;
+    request.broker_id = node_id_;
+    request.broker_epoch = broker_epoch_;
+    request.current_metadata_offset = image_->offset;
+  }
+  controller_.broker_heartbeat(request, [this](controller::BrokerHeartbeatReply reply) {
+    const int64_t interval = config_.get_int("broker.heartbeat.interval.ms");
+    if (reply.error == ErrorCode::STALE_BROKER_EPOCH ||
+        reply.error == ErrorCode::BROKER_ID_NOT_REGISTERED) {
+      logger("broker")->warn("[node {}] heartbeat refused ({}): registering again", node_id_,
+                             error_name(reply.error));
+      {
+        std::lock_guard lock(mutex_);
+        registered_ = false;
+      }
+      return register_with_controller();
+    }
+    if (reply.error != ErrorCode::NONE) {
+      logger("broker")->debug("[node {}] heartbeat failed: {} {}", node_id_,
+                              error_name(reply.error), reply.message);
+    }
+    schedule_heartbeat(interval);
+  });
+}
+
+}  // namespace ferry::broker

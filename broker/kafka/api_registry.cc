@@ -1,0 +1,66 @@
+// The one table of Kafka APIs Ferry serves (STYLE.md habit 10). Version ranges follow
+// CLIENTS.md section 3: every version from the lowest a supported client needs to the highest
+// we implement, all of them handled (kafkajs and platformatic take our max, kafka-python and
+// librdkafka need specific low versions). ApiVersions is computed from this table.
+#include "broker/kafka/api_registry.h"
+
+#include "broker/kafka/handlers/handlers.h"
+#include "broker/protocol/generated/messages.h"
+
+namespace ferry::kafka {
+
+namespace {
+
+template <typename Req>
+constexpr ApiEntry entry(int16_t min, int16_t max, void (*handle)(RequestContextPtr)) {
+  static_assert(Req::kMinVersion >= 0);
+  return ApiEntry{Req::kApiKey, Req::kName, min, max, Req::kFlexibleFrom, handle};
+}
+
+// clang-format off
+constexpr ApiEntry kApis[] = {
+  entry<ProduceRequest>(3, 11, handlers::produce),
+  entry<FetchRequest>(4, 17, handlers::fetch),
+  entry<ListOffsetsRequest>(1, 9, handlers::list_offsets),
+  entry<MetadataRequest>(0, 12, handlers::metadata),
+  entry<ApiVersionsRequest>(0, 3, handlers::api_versions),
+  entry<CreateTopicsRequest>(0, 7, handlers::create_topics),
+  entry<DeleteTopicsRequest>(0, 6, handlers::delete_topics),
+  entry<DeleteRecordsRequest>(0, 2, handlers::delete_records),
+  entry<DescribeConfigsRequest>(0, 4, handlers::describe_configs),
+  entry<AlterConfigsRequest>(0, 2, handlers::alter_configs),
+  entry<DescribeLogDirsRequest>(0, 4, handlers::describe_log_dirs),
+  entry<CreatePartitionsRequest>(0, 3, handlers::create_partitions),
+  entry<IncrementalAlterConfigsRequest>(0, 1, handlers::incremental_alter_configs),
+  entry<DescribeClusterRequest>(0, 1, handlers::describe_cluster),
+};
+// clang-format on
+
+// Every advertised range must be one the generated codec can decode and encode.
+constexpr bool ranges_within_codec() {
+  for (const auto& api : kApis) {
+    bool found = false;
+    for (const auto& schema : kApiSchemas) {
+      if (schema.key != api.key) continue;
+      found = api.min_version >= schema.min_version && api.max_version <= schema.max_version;
+    }
+    if (!found) return false;
+  }
+  return true;
+}
+static_assert(ranges_within_codec(), "an advertised version range exceeds the codec's");
+
+}  // namespace
+
+std::span<const ApiEntry> supported_apis() {
+  return kApis;
+}
+
+const ApiEntry* find_supported_api(int16_t key) {
+  for (const auto& api : kApis) {
+    if (api.key == key) return &api;
+  }
+  return nullptr;
+}
+
+}  // namespace ferry::kafka

@@ -1,0 +1,23 @@
+// One handler per Kafka API (one file each in this folder). Registered in api_registry.cc.
+#pragma once
+
+#include "broker/kafka/request_context.h"
+
+namespace ferry::kafka::handlers {
+
+void api_versions(RequestContextPtr ctx);
+void metadata(RequestContextPtr ctx);
+void produce(RequestContextPtr ctx);
+void fetch(RequestContextPtr ctx);
+void list_offsets(RequestContextPtr ctx);
+void create_topics(RequestContextPtr ctx);
+void delete_topics(RequestContextPtr ctx);
+void create_partitions(RequestContextPtr ctx);
+void describe_configs(RequestContextPtr ctx);
+void alter_configs(RequestContextPtr ctx);
+void incremental_alter_configs(RequestContextPtr ctx);
+void delete_records(RequestContextPtr ctx);
+void describe_cluster(RequestContextPtr ctx);
+void describe_log_dirs(RequestContextPtr ctx);
+
+}  // namespace ferry::kafka::handlers

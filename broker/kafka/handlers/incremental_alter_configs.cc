@@ -1,0 +1,38 @@
+// IncrementalAlterConfigs (44): SET / DELETE / APPEND / SUBTRACT on single topic config keys,
+// committed by the controller quorum.
+#include "broker/kafka/handlers/alter_configs_common.h"
+#include "broker/kafka/handlers/handlers.h"
+#include "broker/protocol/generated/messages.h"
+
+namespace ferry::kafka::handlers {
+
+void incremental_alter_configs(RequestContextPtr ctx) {
+  IncrementalAlterConfigsRequest request;
+  if (!ctx->decode(request)) return;
+  std::vector<controller::AlterConfigsSpec> specs;
+  for (const auto& r : request.resources) {
+    controller::AlterConfigsSpec spec;
+    spec.type = static_cast<controller::ConfigResourceType>(r.resource_type);
+    spec.name = r.resource_name;
+    spec.incremental = true;
+    for (const auto& c : r.configs) {
+      spec.changes.push_back(
+          {c.name, static_cast<controller::ConfigOp>(c.config_operation), c.value});
+    }
+    specs.push_back(std::move(spec));
+  }
+  alter_configs_via_controller(ctx, std::move(specs), request.validate_only,
+                               [ctx](std::vector<AlterConfigsAnswer> answers) {
+                                 IncrementalAlterConfigsResponse response;
+                                 for (const auto& a : answers) {
+                                   auto& out = response.responses.emplace_back();
+                                   out.error_code = to_int(a.error);
+                                   if (!a.message.empty()) out.error_message = a.message;
+                                   out.resource_type = a.resource_type;
+                                   out.resource_name = a.resource_name;
+                                 }
+                                 ctx->respond(response);
+                               });
+}
+
+}  // namespace ferry::kafka::handlers

@@ -1,0 +1,117 @@
+// Produce (0): append record batches to partitions this broker leads.
+//
+//  * acks=0: no response at all (CLIENTS.md section 3); acks=1: answered after the local
+//    append; acks=-1 (all): answered when the high watermark passes each batch, i.e. in Ferry's
+//    default durable mode once every ISR member has fsynced it (the Flusher group-commits), or
+//    REQUEST_TIMED_OUT after TimeoutMs. Other acks values: INVALID_REQUIRED_ACKS.
+//  * acks=-1 with |ISR| < min.insync.replicas: NOT_ENOUGH_REPLICAS before appending; the ISR
+//    shrinking below it while waiting: NOT_ENOUGH_REPLICAS_AFTER_APPEND.
+//  * The batches are validated and stamped in place inside the request frame (no copy).
+#include <atomic>
+
+#include "broker/kafka/handlers/handlers.h"
+#include "broker/kafka/handlers/partition_lookup.h"
+#include "broker/protocol/generated/messages.h"
+
+namespace ferry::kafka::handlers {
+
+namespace {
+
+using PartitionResponse = ProduceResponse::PartitionProduceResponse;
+
+void set_error(PartitionResponse& out, ErrorCode code, const std::string& message,
+               int16_t version) {
+  out.error_code = to_int(code);
+  out.base_offset = -1;
+  if (version >= 8 && !message.empty()) out.error_message = message;
+}
+
+struct Pending {
+  std::shared_ptr<broker::Partition> partition;
+  Offset needed_end;
+  int32_t min_insync;
+  PartitionResponse* out;
+};
+
+// Appends every partition's batches; fills `response`; returns the acks=all waits.
+std::vector<Pending> append_all(RequestContext& ctx, ProduceRequest& request,
+                                ProduceResponse& response) {
+  auto& broker = ctx.broker();
+  const auto image = broker.image();
+  const bool valid_acks = request.acks == 0 || request.acks == 1 || request.acks == -1;
+  std::vector<Pending> pending;
+  for (auto& topic : request.topic_data) {
+    auto& topic_out = response.responses.emplace_back();
+    topic_out.name = topic.name;
+    for (auto& p : topic.partition_data) {
+      auto& out = topic_out.partition_responses.emplace_back();
+      out.index = p.index;
+      if (!valid_acks) {
+        set_error(out, ErrorCode::INVALID_REQUIRED_ACKS,
+                  fmt::format("Invalid required acks {}: must be -1, 0 or 1", request.acks),
+                  ctx.version());
+        continue;
+      }
+      if (request.transactional_id.has_value()) {
+        set_error(out, ErrorCode::INVALID_REQUEST, "Ferry does not support transactions yet",
+                  ctx.version());
+        continue;
+      }
+      auto found = lookup_partition(broker, *image, topic.name, p.index);
+      if (found.error != ErrorCode::NONE) {
+        set_error(out, found.error, found.message, ctx.version());
+        continue;
+      }
+      if (p.records.is_null() || p.records.size() == 0) {
+        set_error(out, ErrorCode::CORRUPT_MESSAGE, "The request carries no record batch",
+                  ctx.version());
+        continue;
+      }
+      const int32_t min_insync = min_insync_replicas(broker, *found.topic);
+      auto appended = found.partition->append(p.records.mutable_view(), request.acks, min_insync);
+      if (!appended.ok()) {
+        set_error(out, appended.code(), appended.error().message(), ctx.version());
+        continue;
+      }
+      out.base_offset = appended->result.base_offset.value();
+      out.log_append_time_ms = appended->result.log_append_time_ms;
+      out.log_start_offset = appended->result.log_start_offset.value();
+      if (request.acks == -1) {
+        pending.push_back({found.partition, appended->needed_end, min_insync, &out});
+      }
+    }
+  }
+  return pending;
+}
+
+}  // namespace
+
+void produce(RequestContextPtr ctx) {
+  auto request = std::make_shared<ProduceRequest>();
+  if (!ctx->decode(*request)) return;
+  auto response = std::make_shared<ProduceResponse>();
+  auto pending = append_all(*ctx, *request, *response);
+  if (request->acks == 0) return ctx->respond_nothing();
+  if (pending.empty()) return ctx->respond(*response);
+
+  auto& partitions = ctx->broker().partitions();
+  auto remaining = std::make_shared<std::atomic<size_t>>(pending.size());
+  const int64_t timeout_ms = std::max(request->timeout_ms, 0);
+  for (auto& wait : pending) {
+    if (partitions.ack_mode() == replication::AckMode::kDurable) {
+      partitions.request_flush(wait.partition);
+    }
+    // `request` keeps the frame (and so `response` targets) alive until every wait is done.
+    wait.partition->wait_for_high_watermark(
+        wait.needed_end, wait.min_insync, timeout_ms,
+        [ctx, request, response, remaining, out = wait.out](ErrorCode code) {
+          if (code != ErrorCode::NONE) {
+            out->error_code = to_int(code);
+            if (ctx->version() >= 8) out->error_message = std::string(error_default_message(code));
+          }
+          if (remaining->fetch_sub(1) == 1) ctx->respond(*response);
+        });
+  }
+}
+
+}  // namespace ferry::kafka::handlers
