@@ -11,9 +11,10 @@ int CommandContext::usage_failure(const Error& error) const {
 }
 
 Result<ClientSettings> CommandContext::client_settings() const {
-  FERRY_ASSIGN_OR_RETURN(ResolvedBrokers brokers, resolve_brokers(global.brokers, env));
+  auto brokers = resolve_brokers(global.brokers, env);
+  if (!brokers.ok()) return usage_error(inv.command, brokers.error().message());
   ClientSettings settings;
-  settings.brokers = std::move(brokers.brokers);
+  settings.brokers = std::move(brokers->brokers);
   settings.timeout_ms = global.timeout_ms;
   settings.properties = global.rdkafka_properties;
   settings.verbose = global.verbose;
@@ -24,7 +25,9 @@ Result<std::unique_ptr<Client>> CommandContext::make_client(
     Client::Kind kind, const std::vector<std::pair<std::string, std::string>>& extra,
     Client::DeliveryCallback on_delivery) const {
   FERRY_ASSIGN_OR_RETURN(ClientSettings settings, client_settings());
-  return Client::create(kind, settings, extra, std::move(on_delivery));
+  auto client = Client::create(kind, settings, extra, std::move(on_delivery));
+  if (!client.ok()) return usage_error(inv.command, client.error().message());
+  return client;
 }
 
 }  // namespace ferry::cli

@@ -25,8 +25,8 @@ struct CommandContext {
   std::string command_name() const { return std::string(inv.command->path); }
   // Prints a usage error ("ferry: <message with hint>") and returns kExitUsage.
   int usage_failure(const Error& error) const;
-  // Client settings with the brokers resolved (brokers.h). Errors are configuration errors:
-  // print them with usage_failure().
+  // Client settings with the brokers resolved (brokers.h). Errors are configuration errors,
+  // already worded as usage errors (with the hint): print them with usage_failure().
   Result<ClientSettings> client_settings() const;
   // client_settings() + Client::create(); errors are configuration errors as above.
   Result<std::unique_ptr<Client>> make_client(

@@ -1,0 +1,207 @@
+// The command line: every usage error exits with 2 and names the bad token; help exits 0.
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "cli/app.h"
+#include "cli/args.h"
+
+namespace ferry::cli {
+namespace {
+
+struct CliRun {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+// Runs the program in-process. Only for command lines that fail before any network use.
+CliRun run(std::vector<std::string> args, Environment env = {}) {
+  std::ostringstream out;
+  std::ostringstream err;
+  int code = run_cli(args, env, out, err, /*stdin_fd=*/-1);
+  return {code, out.str(), err.str()};
+}
+
+void expect_usage_error(std::vector<std::string> args, std::string_view names) {
+  CliRun r = run(args);
+  SCOPED_TRACE(::testing::PrintToString(args));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.out, "");
+  EXPECT_TRUE(r.err.starts_with("ferry: ")) << r.err;
+  EXPECT_NE(r.err.find(names), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("Usage: ferry"), std::string::npos) << r.err;
+}
+
+Invocation parse_ok(std::vector<std::string> args) {
+  auto inv = parse_command_line(args);
+  EXPECT_TRUE(inv.ok()) << (inv.ok() ? "" : inv.error().message());
+  return inv.ok() ? std::move(inv).value() : Invocation{};
+}
+
+TEST(Args, NoCommandIsAUsageError) {
+  expect_usage_error({}, "missing command");
+}
+
+TEST(Args, UnknownCommandIsNamed) {
+  expect_usage_error({"bogus"}, "unknown command 'bogus'");
+}
+
+TEST(Args, GroupWithoutSubcommandListsTheSubcommands) {
+  expect_usage_error({"topic"}, "missing subcommand");
+  expect_usage_error({"topic"}, "create, list, describe, delete, alter-config, add-partitions");
+  expect_usage_error({"cluster"}, "missing subcommand");
+}
+
+TEST(Args, UnknownSubcommandIsNamed) {
+  expect_usage_error({"topic", "bogus"}, "unknown subcommand 'bogus'");
+}
+
+TEST(Args, UnknownLongFlagIsNamed) {
+  expect_usage_error({"topic", "create", "t", "--bogus"}, "unknown flag '--bogus'");
+  expect_usage_error({"topic", "create", "t", "--bogus=1"}, "unknown flag '--bogus=1'");
+}
+
+TEST(Args, UnknownShortFlagIsNamed) {
+  expect_usage_error({"topic", "list", "-Z"}, "unknown flag '-Z'");
+}
+
+TEST(Args, FlagOfAnotherCommandIsUnknown) {
+  expect_usage_error({"topic", "list", "--partitions", "3"}, "unknown flag '--partitions'");
+}
+
+TEST(Args, CommandFlagBeforeTheCommandIsNamed) {
+  expect_usage_error({"-p", "3", "topic", "create", "t"}, "unknown flag '-p'");
+}
+
+TEST(Args, BooleanShortFlagWithTrailingCharactersIsUnknown) {
+  expect_usage_error({"topic", "list", "-ix"}, "unknown flag '-ix'");
+}
+
+TEST(Args, BooleanFlagWithAValueIsRefused) {
+  expect_usage_error({"topic", "create", "t", "--dry-run=yes"}, "'--dry-run' takes no value");
+}
+
+TEST(Args, FlagWithoutItsValueIsRefused) {
+  expect_usage_error({"topic", "create", "t", "-p"}, "flag '-p' needs a value (N)");
+  expect_usage_error({"topic", "list", "--brokers"}, "flag '--brokers' needs a value");
+}
+
+TEST(Args, NonRepeatableFlagGivenTwiceIsRefused) {
+  expect_usage_error({"topic", "create", "t", "-p", "1", "--partitions", "2"},
+                     "'--partitions' given more than once");
+}
+
+TEST(Args, MissingArgumentIsNamed) {
+  expect_usage_error({"topic", "create"}, "missing argument TOPIC...");
+  expect_usage_error({"produce"}, "missing argument TOPIC");
+}
+
+TEST(Args, UnexpectedArgumentIsNamed) {
+  expect_usage_error({"topic", "list", "extra"}, "unexpected argument 'extra'");
+  expect_usage_error({"produce", "a", "b"}, "unexpected argument 'b'");
+}
+
+TEST(Args, ErrorMessageStartsWithTheCommandPath) {
+  CliRun r = run({"topic", "create", "t", "--bogus"});
+  EXPECT_TRUE(r.err.starts_with("ferry: topic create: unknown flag '--bogus'\n")) << r.err;
+  EXPECT_NE(r.err.find("Usage: ferry topic create TOPIC... [flags]"), std::string::npos);
+  EXPECT_NE(r.err.find("Run 'ferry topic create --help'"), std::string::npos);
+}
+
+TEST(Args, BadGlobalValuesAreUsageErrors) {
+  expect_usage_error({"topic", "list", "--format", "xml"}, "--format: 'xml' is not table or json");
+  expect_usage_error({"topic", "list", "--timeout", "5"}, "'5' is not a duration");
+  expect_usage_error({"topic", "list", "--timeout", "0s"}, "out of range");
+  expect_usage_error({"topic", "list", "--timeout", "5h"}, "'5h' is not a duration");
+  expect_usage_error({"topic", "list", "-X", "novalue"}, "--rdkafka: 'novalue' is not KEY=VALUE");
+  expect_usage_error({"topic", "list", "--brokers", ""}, "--brokers: the broker list is empty");
+}
+
+TEST(Args, UnknownLibrdkafkaPropertyIsAUsageError) {
+  expect_usage_error({"topic", "list", "-X", "no.such.property=1"}, "no.such.property");
+}
+
+TEST(Args, UnreadableProfileIsAUsageErrorNamingTheFile) {
+  Environment env;
+  env.ferry_profile = "/nonexistent/ferry-profile";
+  CliRun r = run({"topic", "list"}, env);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("/nonexistent/ferry-profile"), std::string::npos) << r.err;
+}
+
+TEST(Args, HelpFlagOrCommandPrintsHelpAndExitsZero) {
+  for (const auto& args : std::vector<std::vector<std::string>>{{"--help"},
+                                                                {"-h"},
+                                                                {"help"},
+                                                                {"topic", "--help"},
+                                                                {"help", "topic"},
+                                                                {"topic", "create", "--help"},
+                                                                {"help", "topic", "create"},
+                                                                {"consume", "-h"}}) {
+    CliRun r = run(args);
+    EXPECT_EQ(r.code, 0) << ::testing::PrintToString(args);
+    EXPECT_NE(r.out.find("Usage: ferry"), std::string::npos) << r.out;
+    EXPECT_EQ(r.err, "");
+  }
+}
+
+TEST(Args, HelpWinsOverOtherProblemsOnTheLine) {
+  CliRun r = run({"topic", "create", "--bogus", "--help"});
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("Usage: ferry topic create"), std::string::npos);
+}
+
+TEST(Args, HelpForAGroupListsItsCommands) {
+  CliRun r = run({"topic", "--help"});
+  EXPECT_NE(r.out.find("topic alter-config"), std::string::npos);
+  EXPECT_NE(r.out.find("topic add-partitions"), std::string::npos);
+}
+
+TEST(Args, CommandHelpShowsFlagsAndGlobalFlags) {
+  CliRun r = run({"topic", "alter-config", "--help"});
+  EXPECT_NE(r.out.find("--set KEY=VALUE (repeatable)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("NOT incremental"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--brokers"), std::string::npos);
+}
+
+TEST(Args, HelpForAnUnknownCommandIsAUsageError) {
+  expect_usage_error({"help", "bogus"}, "unknown command 'bogus'");
+}
+
+TEST(Args, GlobalFlagsWorkBeforeAndAfterTheCommand) {
+  Invocation before = parse_ok({"--format", "json", "--brokers=h:1", "topic", "list"});
+  ASSERT_NE(before.command, nullptr);
+  EXPECT_EQ(before.command->id, CommandId::kTopicList);
+  EXPECT_EQ(*before.value("format"), "json");
+  EXPECT_EQ(*before.value("brokers"), "h:1");
+  Invocation after = parse_ok({"topic", "list", "--format", "json"});
+  EXPECT_EQ(*after.value("format"), "json");
+}
+
+TEST(Args, ValuesMayBeInlineOrSeparate) {
+  Invocation inv =
+      parse_ok({"topic", "create", "t", "-p6", "--replicas=3", "-c", "a=1", "-c", "b=2"});
+  EXPECT_EQ(*inv.value("partitions"), "6");
+  EXPECT_EQ(*inv.value("replicas"), "3");
+  EXPECT_EQ(inv.values("config"), (std::vector<std::string>{"a=1", "b=2"}));
+  EXPECT_EQ(inv.args, (std::vector<std::string>{"t"}));
+}
+
+TEST(Args, FlagValueMayLookLikeAFlag) {
+  Invocation inv = parse_ok({"consume", "t", "--offset", "-5"});
+  EXPECT_EQ(*inv.value("offset"), "-5");
+}
+
+TEST(Args, DoubleDashEndsTheFlags) {
+  Invocation inv = parse_ok({"topic", "delete", "--", "-odd", "--also"});
+  EXPECT_EQ(inv.args, (std::vector<std::string>{"-odd", "--also"}));
+}
+
+TEST(Args, FlagsMayComeBetweenArguments) {
+  Invocation inv = parse_ok({"topic", "create", "a", "-p", "2", "b"});
+  EXPECT_EQ(inv.args, (std::vector<std::string>{"a", "b"}));
+}
+
+}  // namespace
+}  // namespace ferry::cli

@@ -1,0 +1,157 @@
+#include "tests/cli/process_runner.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+
+extern char** environ;
+
+namespace ferry::cli::test {
+namespace {
+
+int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+std::vector<std::string> child_environment(const ProcessSpec& spec) {
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string entry(*e);
+    if (entry.starts_with("FERRY_") && !entry.starts_with("FERRY_LOG_LEVEL=")) continue;
+    if (!spec.home.empty() && entry.starts_with("HOME=")) continue;
+    env.push_back(entry);
+  }
+  if (!spec.home.empty()) env.push_back("HOME=" + spec.home);
+  env.insert(env.end(), spec.env.begin(), spec.env.end());
+  return env;
+}
+
+std::vector<char*> c_strings(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  for (auto& s : strings)
+    out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+void set_nonblocking(int fd) {
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
+// Reads what is available; returns false at end of file.
+bool drain(int fd, std::string& into) {
+  char buffer[65536];
+  while (true) {
+    ssize_t n = ::read(fd, buffer, sizeof(buffer));
+    if (n > 0) {
+      into.append(buffer, static_cast<size_t>(n));
+      continue;
+    }
+    if (n == 0) return false;
+    return errno == EAGAIN || errno == EINTR;
+  }
+}
+
+}  // namespace
+
+ProcessResult run_process(const ProcessSpec& spec) {
+  // A child that exits before reading all of stdin must not kill the test with SIGPIPE.
+  ::signal(SIGPIPE, SIG_IGN);
+  std::vector<std::string> argv_strings = {spec.program};
+  argv_strings.insert(argv_strings.end(), spec.args.begin(), spec.args.end());
+  std::vector<std::string> env_strings = child_environment(spec);
+  std::vector<char*> argv = c_strings(argv_strings);
+  std::vector<char*> envp = c_strings(env_strings);
+  int in_pipe[2], out_pipe[2], err_pipe[2];
+  if (::pipe2(in_pipe, O_CLOEXEC) != 0 || ::pipe2(out_pipe, O_CLOEXEC) != 0 ||
+      ::pipe2(err_pipe, O_CLOEXEC) != 0) {
+    throw std::runtime_error("pipe2 failed");
+  }
+  int64_t start = now_ms();
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(in_pipe[0], 0);
+    ::dup2(out_pipe[1], 1);
+    ::dup2(err_pipe[1], 2);
+    ::execve(argv[0], argv.data(), envp.data());
+    ::_exit(127);
+  }
+  ::close(in_pipe[0]);
+  ::close(out_pipe[1]);
+  ::close(err_pipe[1]);
+  int stdin_fd = in_pipe[1];
+  set_nonblocking(stdin_fd);
+  set_nonblocking(out_pipe[0]);
+  set_nonblocking(err_pipe[0]);
+  ProcessResult result;
+  size_t written = 0;
+  if (spec.stdin_data.empty()) {
+    ::close(stdin_fd);
+    stdin_fd = -1;
+  }
+  bool out_open = true, err_open = true;
+  while (out_open || err_open) {
+    int64_t left = start + spec.timeout_ms - now_ms();
+    if (left <= 0) {
+      result.timed_out = true;
+      ::kill(pid, SIGKILL);
+      break;
+    }
+    pollfd fds[3] = {{out_open ? out_pipe[0] : -1, POLLIN, 0},
+                     {err_open ? err_pipe[0] : -1, POLLIN, 0},
+                     {stdin_fd, POLLOUT, 0}};
+    ::poll(fds, 3, static_cast<int>(std::min<int64_t>(left, 1000)));
+    if (fds[0].revents != 0) out_open = drain(out_pipe[0], result.out);
+    if (fds[1].revents != 0) err_open = drain(err_pipe[0], result.err);
+    if (stdin_fd >= 0 && fds[2].revents != 0) {
+      ssize_t n =
+          ::write(stdin_fd, spec.stdin_data.data() + written, spec.stdin_data.size() - written);
+      if (n > 0) written += static_cast<size_t>(n);
+      if (n < 0 && errno != EAGAIN && errno != EINTR) written = spec.stdin_data.size();
+      if (written == spec.stdin_data.size()) {
+        ::close(stdin_fd);
+        stdin_fd = -1;
+      }
+    }
+  }
+  if (stdin_fd >= 0) ::close(stdin_fd);
+  ::close(out_pipe[0]);
+  ::close(err_pipe[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  result.elapsed_ms = now_ms() - start;
+  if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
+  return result;
+}
+
+int free_loopback_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    ::close(fd);
+    throw std::runtime_error("bind to 127.0.0.1:0 failed");
+  }
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+}  // namespace ferry::cli::test
