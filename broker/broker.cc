@@ -151,6 +151,13 @@ void Broker::wait_for_metadata(LogIndex offset, int64_t timeout_ms,
   });
 }
 
+bool Broker::wait_until_ready(int64_t timeout_ms) {
+  std::unique_lock lock(mutex_);
+  return ready_cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] {
+    return ready_ || stopping_;
+  }) && ready_;
+}
+
 bool Broker::is_registered() const {
   std::lock_guard lock(mutex_);
   return registered_;
@@ -191,6 +198,24 @@ void Broker::register_with_controller() {
   });
 }
 
+void Broker::on_heartbeat_reply(const controller::BrokerHeartbeatReply& reply) {
+  const bool ready = !reply.is_fenced && reply.is_caught_up;
+  bool changed = false;
+  {
+    std::lock_guard lock(mutex_);
+    changed = ready != ready_;
+    ready_ = ready;
+  }
+  if (!changed) return;
+  if (ready) {
+    logger("broker")->info("[node {}] unfenced and caught up with the metadata log", node_id_);
+    ready_cv_.notify_all();
+    partitions_->set_metadata_caught_up(true);
+  } else {
+    logger("broker")->warn("[node {}] fenced by the controller quorum", node_id_);
+  }
+}
+
 void Broker::schedule_heartbeat(int64_t delay_ms) {
   std::lock_guard lock(mutex_);
   if (stopping_) return;
@@ -221,6 +246,8 @@ void Broker::heartbeat() {
     if (reply.error != ErrorCode::NONE) {
       logger("broker")->debug("[node {}] heartbeat failed: {} {}", node_id_,
                               error_name(reply.error), reply.message);
+    } else {
+      on_heartbeat_reply(reply);
     }
     schedule_heartbeat(interval);
   });

@@ -9,6 +9,7 @@
 // controller thread and are applied on the executor. All public methods are thread-safe.
 #pragma once
 
+#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -69,6 +70,9 @@ class Broker {
 
   // Whether the controller considers this broker live (registered and unfenced).
   bool is_registered() const;
+  // Blocks until the controller has unfenced this broker with its image caught up (Kafka's
+  // brokers serve clients only from then on), or `timeout_ms` passes. True when ready.
+  bool wait_until_ready(int64_t timeout_ms);
   BrokerEpoch broker_epoch() const;
 
  private:
@@ -77,6 +81,7 @@ class Broker {
   void register_with_controller();
   void schedule_heartbeat(int64_t delay_ms);
   void heartbeat();
+  void on_heartbeat_reply(const controller::BrokerHeartbeatReply& reply);
 
   const config::BrokerConfig& config_;
   controller::ControllerApi& controller_;
@@ -93,6 +98,8 @@ class Broker {
   std::vector<std::shared_ptr<MetadataWaiter>> metadata_waiters_;
   BrokerEpoch broker_epoch_{-1};
   bool registered_ = false;
+  bool ready_ = false;
+  std::condition_variable ready_cv_;
   bool stopping_ = false;
   std::shared_ptr<net::TimerHandle> heartbeat_timer_;
 };

@@ -104,11 +104,29 @@ int fail(const std::string& what, const Error& error) {
   return 1;
 }
 
-int wait_for_signal() {
+sigset_t shutdown_signals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  return set;
+}
+
+// A shutdown signal that arrived while start-up was waiting (consumed, remembered).
+int g_pending_signal = 0;
+
+bool shutdown_requested() {
+  if (g_pending_signal != 0) return true;
+  const sigset_t set = shutdown_signals();
+  timespec zero{};
+  const int s = sigtimedwait(&set, nullptr, &zero);
+  if (s > 0) g_pending_signal = s;
+  return g_pending_signal != 0;
+}
+
+int wait_for_signal() {
+  if (g_pending_signal != 0) return g_pending_signal;
+  const sigset_t set = shutdown_signals();
   int signal_number = 0;
   sigwait(&set, &signal_number);
   return signal_number;
@@ -156,13 +174,24 @@ int run(const config::BrokerConfig& config) {
       options.idle_timeout_ms = config.get_long("connections.max.idle.ms");
       auto& server =
           servers.emplace_back(std::make_unique<net::KafkaServer>(io, *dispatcher, options));
-      auto port = server->start();
+      auto port = server->listen();
       if (!port.ok()) return fail("starting listener " + l.name, port.error());
       l.port = *port;
-      log->info("listening for Kafka clients on {}://{}:{}", l.name, options.host, l.port);
     }
     if (auto started = broker->start(*listeners); !started.ok()) {
       return fail("starting the broker role", started.error());
+    }
+    // Like Kafka, serve clients only once the controller quorum has unfenced this broker;
+    // connections made meanwhile wait in the listen backlog.
+    while (!broker->wait_until_ready(5000)) {
+      if (shutdown_requested()) break;
+      log->info("waiting for the controller quorum to register and unfence node {}",
+                config.get("node.id"));
+    }
+    for (size_t i = 0; i < servers.size(); ++i) {
+      servers[i]->start_accepting();
+      log->info("serving Kafka clients on {}://{}:{}", (*listeners)[i].name, (*listeners)[i].host,
+                (*listeners)[i].port);
     }
   }
   log->info("ferryd node {} started (roles: {})", config.get("node.id"),
@@ -184,10 +213,7 @@ int run(const config::BrokerConfig& config) {
 
 int main(int argc, char** argv) {
   // Block the shutdown signals in every thread (threads inherit the mask); main waits for them.
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
+  const sigset_t set = shutdown_signals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);  // a peer closing mid-sendfile must not kill the process
 

@@ -380,6 +380,19 @@ KafkaServer::~KafkaServer() {
 }
 
 Result<uint16_t> KafkaServer::start() {
+  auto port = listen();
+  if (port.ok()) start_accepting();
+  return port;
+}
+
+void KafkaServer::start_accepting() {
+  asio::post(impl_->io, [impl = impl_] {
+    impl->accept();
+    impl->schedule_reaper();
+  });
+}
+
+Result<uint16_t> KafkaServer::listen() {
   boost::system::error_code ec;
   const auto address = asio::ip::make_address(impl_->options.host, ec);
   if (ec) {
@@ -396,10 +409,7 @@ Result<uint16_t> KafkaServer::start() {
                  fmt::format("cannot listen on {}:{}: {}", impl_->options.host, impl_->options.port,
                              ec.message()));
   }
-  const uint16_t port = impl_->acceptor.local_endpoint().port();
-  impl_->accept();
-  impl_->schedule_reaper();
-  return port;
+  return impl_->acceptor.local_endpoint().port();
 }
 
 void KafkaServer::stop(int64_t drain_ms) {

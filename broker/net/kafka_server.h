@@ -77,7 +77,11 @@ class KafkaServer {
   KafkaServer(const KafkaServer&) = delete;
   KafkaServer& operator=(const KafkaServer&) = delete;
 
-  // Binds and starts accepting. Returns the bound port.
+  // Binds and listens (connections wait in the backlog). Returns the bound port.
+  Result<uint16_t> listen();
+  // Starts accepting connections (after listen()).
+  void start_accepting();
+  // listen() + start_accepting().
   Result<uint16_t> start();
   // Stops accepting; existing connections get up to `drain_ms` to finish in-flight requests,
   // then are closed. Blocks until every connection is gone. Idempotent.

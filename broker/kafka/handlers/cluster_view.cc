@@ -4,7 +4,7 @@
 
 namespace ferry::kafka {
 
-std::vector<BrokerView> live_brokers(broker::Broker& broker, const metadata::MetadataImage& image,
+std::vector<BrokerView> live_brokers(const metadata::MetadataImage& image,
                                      const std::string& listener) {
   std::vector<BrokerView> out;
   for (const auto& [id, registration] : image.brokers) {
@@ -12,18 +12,6 @@ std::vector<BrokerView> live_brokers(broker::Broker& broker, const metadata::Met
     const metadata::Endpoint* endpoint = registration.endpoint(listener);
     if (endpoint == nullptr) continue;
     out.push_back({id.value(), endpoint->host, endpoint->port, registration.rack});
-  }
-  const bool self_listed = std::any_of(out.begin(), out.end(), [&](const BrokerView& b) {
-    return b.node_id == broker.node_id().value();
-  });
-  if (!self_listed) {
-    for (const auto& endpoint : broker.advertised_endpoints()) {
-      if (endpoint.listener == listener) {
-        std::optional<std::string> rack;
-        if (const auto& r = broker.config().get("broker.rack"); !r.empty()) rack = r;
-        out.push_back({broker.node_id().value(), endpoint.host, endpoint.port, rack});
-      }
-    }
   }
   std::sort(out.begin(), out.end(),
             [](const BrokerView& a, const BrokerView& b) { return a.node_id < b.node_id; });

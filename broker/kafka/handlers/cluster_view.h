@@ -17,9 +17,9 @@ struct BrokerView {
   std::optional<std::string> rack;
 };
 
-// Unfenced brokers that have an endpoint on `listener`, sorted by id. This broker is included
-// even before its registration reaches the image, so a client always finds a bootstrap broker.
-std::vector<BrokerView> live_brokers(broker::Broker& broker, const metadata::MetadataImage& image,
+// Unfenced brokers that have an endpoint on `listener`, sorted by id. (A broker only serves
+// clients once the controller has unfenced it, so it always finds itself here.)
+std::vector<BrokerView> live_brokers(const metadata::MetadataImage& image,
                                      const std::string& listener);
 
 // Whether `node` is registered and unfenced in `image`.

@@ -24,7 +24,7 @@ void describe_cluster(RequestContextPtr ctx) {
   }
   response.cluster_id = image->cluster_id;
   response.controller_id = broker.node_id().value();
-  for (const auto& b : live_brokers(broker, *image, ctx->listener())) {
+  for (const auto& b : live_brokers(*image, ctx->listener())) {
     auto& out = response.brokers.emplace_back();
     out.broker_id = b.node_id;
     out.host = b.host;

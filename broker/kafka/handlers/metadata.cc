@@ -101,7 +101,7 @@ void answer(const RequestContextPtr& ctx, const Plan& plan, const std::set<std::
   auto& broker = ctx->broker();
   const auto image = broker.image();
   MetadataResponse response;
-  for (const auto& b : live_brokers(broker, *image, ctx->listener())) {
+  for (const auto& b : live_brokers(*image, ctx->listener())) {
     auto& out = response.brokers.emplace_back();
     out.node_id = b.node_id;
     out.host = b.host;
