@@ -44,6 +44,9 @@ constexpr std::array kSchema = {
   KeySpec{"metadata.log.max.record.bytes.between.snapshots", Type::kLong, "20971520",
     "The controller snapshots the metadata state and compacts its log once this many bytes of "
     "records were applied since the last snapshot.", "", 1},
+  KeySpec{"metadata.log.snapshot.retain.entries", Type::kInt, "1000",
+    "Log entries the controller keeps below its latest snapshot, so that a briefly lagging voter "
+    "or broker catches up from the log instead of a snapshot transfer.", "", 0, kIntMax},
   KeySpec{"log.level", Type::kString, "info", "Log level.", "", INT64_MIN, INT64_MAX,
     "trace,debug,info,warn,error,off"},
 

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "common/log.h"
+#include "controller/grpc/bootstrap.h"
 #include "controller/grpc/controller_service.h"
 #include "controller/grpc/metadata_follower.h"
 #include "controller/grpc/raft_transport.h"
@@ -58,6 +59,7 @@ class ControllerServerImpl final : public ControllerServer {
 
   Status start(QuorumOptions options, const Listener& listener) {
     FERRY_ASSIGN_OR_RETURN(auto store, MetadataStore::open(options.metadata_dir, options.node_id));
+    FERRY_TRY(bootstrap_empty_voter(*store, options, 2 * options.election_timeout_ms));
     controller_ = std::make_unique<QuorumController>(std::move(options), std::move(store),
                                                      transport_, SystemClock::instance());
     transport_.set_controller(controller_.get());

@@ -1,10 +1,13 @@
 #include "controller/grpc/controller_service.h"
 
+#include <random>
+
 #include <fmt/format.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server.h>
 #include <grpcpp/server_builder.h>
 
+#include "common/random.h"
 #include "controller/grpc/convert.h"
 #include "controller/grpc/grpc_util.h"
 #include "proto/controller.grpc.pb.h"
@@ -20,7 +23,8 @@ constexpr uint64_t kDefaultFetchBytes = 16 << 20;
 
 class RaftServiceImpl final : public proto::RaftService::CallbackService {
  public:
-  explicit RaftServiceImpl(QuorumController& c) : controller_(c) {}
+  explicit RaftServiceImpl(QuorumController& c)
+      : controller_(c), incarnation_(SeededRandom(std::random_device()()).next_u64() | 1) {}
 
   grpc::ServerUnaryReactor* Send(grpc::CallbackServerContext* context,
                                  const proto::RaftMessages* request,
@@ -38,13 +42,32 @@ class RaftServiceImpl final : public proto::RaftService::CallbackService {
       messages.push_back(std::move(message));
     }
     if (!messages.empty()) controller_.receive(std::move(messages));
+    response->set_incarnation(incarnation_);
     auto* reactor = context->DefaultReactor();
     reactor->Finish(grpc::Status::OK);
     return reactor;
   }
 
+  grpc::ServerUnaryReactor* FetchLog(grpc::CallbackServerContext* context,
+                                     const proto::FetchLogRequest*,
+                                     proto::FetchLogResponse* response) override {
+    auto* reactor = context->DefaultReactor();
+    controller_.copy_log([this, reactor, response](Result<LogCopy> copy) {
+      response->mutable_leader()->set_leader_id(controller_.active_controller().value());
+      response->mutable_leader()->set_address(controller_.leader_address());
+      if (!copy.ok()) {
+        gc::set_error(response->mutable_error(), copy.code(), copy.error().message());
+      } else {
+        gc::to_proto(*copy, response);
+      }
+      reactor->Finish(grpc::Status::OK);
+    });
+    return reactor;
+  }
+
  private:
   QuorumController& controller_;
+  const uint64_t incarnation_;
 };
 
 class ControllerServiceImpl final : public proto::ControllerService::CallbackService {

@@ -69,6 +69,49 @@ ErrorCode error_code(const proto::ErrorInfo& info) {
 // ---- Raft
 // ------------------------------------------------------------------------------------------
 
+void to_proto(const raft::Entry& e, proto::RaftEntry* out) {
+  out->set_term(e.term.value());
+  out->set_index(e.index.value());
+  out->set_type(static_cast<int32_t>(e.type));
+  out->set_data(std::string(e.data.begin(), e.data.end()));
+}
+
+raft::Entry from_proto(const proto::RaftEntry& pe) {
+  raft::Entry e;
+  e.term = Term(pe.term());
+  e.index = LogIndex(pe.index());
+  // An unknown type number stays out of range and validate_message() refuses it.
+  e.type = static_cast<raft::EntryType>(std::clamp(pe.type(), 0, 255));
+  e.data.assign(pe.data().begin(), pe.data().end());
+  return e;
+}
+
+void to_proto(const raft::Snapshot& s, proto::RaftSnapshot* out) {
+  out->set_index(s.metadata.index.value());
+  out->set_term(s.metadata.term.value());
+  for (NodeId v : s.metadata.conf_state.voters)
+    out->add_voters(v.value());
+  out->set_data(std::string(s.data.begin(), s.data.end()));
+}
+
+raft::Snapshot from_proto(const proto::RaftSnapshot& ps) {
+  raft::Snapshot s;
+  s.metadata.index = LogIndex(ps.index());
+  s.metadata.term = Term(ps.term());
+  std::vector<NodeId> voters;
+  for (int32_t v : ps.voters())
+    voters.emplace_back(v);
+  s.metadata.conf_state = raft::make_conf_state(std::move(voters));
+  s.data.assign(ps.data().begin(), ps.data().end());
+  return s;
+}
+
+void to_proto(const LogCopy& copy, proto::FetchLogResponse* out) {
+  if (!copy.snapshot.empty()) to_proto(copy.snapshot, out->mutable_snapshot());
+  for (const auto& e : copy.entries)
+    to_proto(e, out->add_entries());
+}
+
 void to_proto(const raft::Message& m, proto::RaftMessage* out) {
   out->set_type(static_cast<int32_t>(m.type));
   out->set_from(m.from.value());
@@ -77,25 +120,13 @@ void to_proto(const raft::Message& m, proto::RaftMessage* out) {
   out->set_log_term(m.log_term.value());
   out->set_index(m.index.value());
   out->set_commit(m.commit.value());
-  for (const auto& e : m.entries) {
-    auto* pe = out->add_entries();
-    pe->set_term(e.term.value());
-    pe->set_index(e.index.value());
-    pe->set_type(static_cast<int32_t>(e.type));
-    pe->set_data(std::string(e.data.begin(), e.data.end()));
-  }
+  for (const auto& e : m.entries)
+    to_proto(e, out->add_entries());
   out->set_reject(m.reject);
   out->set_reject_hint(m.reject_hint.value());
   out->set_transfer(m.transfer);
   out->set_context(std::string(m.context.begin(), m.context.end()));
-  if (m.snapshot) {
-    auto* s = out->mutable_snapshot();
-    s->set_index(m.snapshot->metadata.index.value());
-    s->set_term(m.snapshot->metadata.term.value());
-    for (NodeId v : m.snapshot->metadata.conf_state.voters)
-      s->add_voters(v.value());
-    s->set_data(std::string(m.snapshot->data.begin(), m.snapshot->data.end()));
-  }
+  if (m.snapshot) to_proto(*m.snapshot, out->mutable_snapshot());
 }
 
 raft::Message from_proto(const proto::RaftMessage& m) {
@@ -109,29 +140,13 @@ raft::Message from_proto(const proto::RaftMessage& m) {
   out.index = LogIndex(m.index());
   out.commit = LogIndex(m.commit());
   out.entries.reserve(static_cast<size_t>(m.entries_size()));
-  for (const auto& pe : m.entries()) {
-    raft::Entry e;
-    e.term = Term(pe.term());
-    e.index = LogIndex(pe.index());
-    e.type = static_cast<raft::EntryType>(std::clamp(pe.type(), 0, 255));
-    e.data.assign(pe.data().begin(), pe.data().end());
-    out.entries.push_back(std::move(e));
-  }
+  for (const auto& pe : m.entries())
+    out.entries.push_back(from_proto(pe));
   out.reject = m.reject();
   out.reject_hint = LogIndex(m.reject_hint());
   out.transfer = m.transfer();
   out.context.assign(m.context().begin(), m.context().end());
-  if (m.has_snapshot()) {
-    raft::Snapshot s;
-    s.metadata.index = LogIndex(m.snapshot().index());
-    s.metadata.term = Term(m.snapshot().term());
-    std::vector<NodeId> voters;
-    for (int32_t v : m.snapshot().voters())
-      voters.emplace_back(v);
-    s.metadata.conf_state = raft::make_conf_state(std::move(voters));
-    s.data.assign(m.snapshot().data().begin(), m.snapshot().data().end());
-    out.snapshot = std::move(s);
-  }
+  if (m.has_snapshot()) out.snapshot = from_proto(m.snapshot());
   return out;
 }
 

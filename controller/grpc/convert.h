@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "controller/controller_api.h"
+#include "controller/quorum/quorum_controller.h"
 #include "controller/quorum_admin.h"
 #include "controller/raft/message.h"
 #include "proto/controller.pb.h"
@@ -23,6 +24,11 @@ ErrorCode error_code(const proto::ErrorInfo& info);
 // ----------------------------------------------------------------------------------------
 void to_proto(const raft::Message& m, proto::RaftMessage* out);
 raft::Message from_proto(const proto::RaftMessage& m);
+void to_proto(const raft::Entry& e, proto::RaftEntry* out);
+raft::Entry from_proto(const proto::RaftEntry& e);
+void to_proto(const raft::Snapshot& s, proto::RaftSnapshot* out);
+raft::Snapshot from_proto(const proto::RaftSnapshot& s);
+void to_proto(const LogCopy& copy, proto::FetchLogResponse* out);
 
 // ---- Requests (client side encodes, server side decodes)
 // -------------------------------------------

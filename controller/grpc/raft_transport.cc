@@ -24,6 +24,7 @@ struct GrpcRaftTransport::Peer {
   bool in_flight = false;
   bool closed = false;
   uint64_t dropped = 0;
+  uint64_t incarnation = 0;  // of the peer process, from its last ack (0: none yet)
 };
 
 GrpcRaftTransport::GrpcRaftTransport(NodeId self, const std::vector<VoterAddress>& voters,
@@ -92,19 +93,34 @@ void GrpcRaftTransport::start_call(const std::shared_ptr<Peer>& peer) {
   peer->in_flight = true;
   call->context.set_deadline(std::chrono::system_clock::now() +
                              std::chrono::milliseconds(call_timeout_ms_));
-  peer->stub->async()->Send(&call->context, &call->request, &call->response,
-                            [this, peer, call](grpc::Status status) {
-                              QuorumController* controller = controller_;
-                              if (controller != nullptr) {
-                                if (!status.ok()) controller->report_unreachable(peer->id);
-                                if (call->has_snapshot)
-                                  controller->report_snapshot(peer->id, status.ok());
-                              }
-                              std::lock_guard lock(peer->mutex);
-                              peer->in_flight = false;
-                              if (!peer->closed && !peer->queue.empty()) start_call(peer);
-                              if (!peer->in_flight) peer->idle.notify_all();
-                            });
+  peer->stub->async()->Send(
+      &call->context, &call->request, &call->response, [this, peer, call](grpc::Status status) {
+        on_call_done(peer, call->response.incarnation(), call->has_snapshot, status.ok());
+      });
+}
+
+void GrpcRaftTransport::on_call_done(const std::shared_ptr<Peer>& peer, uint64_t incarnation,
+                                     bool had_snapshot, bool ok) {
+  bool restarted = false;
+  {
+    std::lock_guard lock(peer->mutex);
+    if (ok && incarnation != 0) {
+      restarted = peer->incarnation != 0 && peer->incarnation != incarnation;
+      peer->incarnation = incarnation;
+    }
+  }
+  if (restarted) {
+    logger("controller")
+        ->info("raft transport: voter {} restarted; probing its log again", peer->id);
+  }
+  if (QuorumController* controller = controller_) {
+    if (!ok || restarted) controller->report_unreachable(peer->id);
+    if (had_snapshot) controller->report_snapshot(peer->id, ok);
+  }
+  std::lock_guard lock(peer->mutex);
+  peer->in_flight = false;
+  if (!peer->closed && !peer->queue.empty()) start_call(peer);
+  if (!peer->in_flight) peer->idle.notify_all();
 }
 
 }  // namespace ferry::controller

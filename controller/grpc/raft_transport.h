@@ -5,7 +5,10 @@
 // Delivery is best effort (Raft resends on its own): a full queue drops its oldest messages; a
 // failed call drops its batch and reports the peer unreachable, and a snapshot in it as not
 // delivered, so the leader falls back to probing. Calls have a deadline of a few election
-// timeouts (a snapshot may be large), so a dead peer never blocks its queue for long.
+// timeouts (a snapshot may be large), so a dead peer never blocks its queue for long. Every ack
+// carries the receiving process's incarnation; when it changes the peer restarted (possibly
+// with a lost log) and is reported unreachable too, so the leader re-probes its log rather than
+// trusting its old match index.
 //
 // Thread-safety: send() may be called from any thread (the driver calls it on its strand);
 // completions run on gRPC's callback threads and only post feedback to the QuorumController.
@@ -37,6 +40,8 @@ class GrpcRaftTransport final : public RaftTransport {
  private:
   struct Peer;
   void start_call(const std::shared_ptr<Peer>& peer);  // with peer->mutex held
+  void on_call_done(const std::shared_ptr<Peer>& peer, uint64_t incarnation, bool had_snapshot,
+                    bool ok);
 
   NodeId self_;
   int64_t call_timeout_ms_;

@@ -72,7 +72,7 @@ struct RemoteCall : std::enable_shared_from_this<RemoteCall<Req, Resp, Reply>> {
   std::function<Reply(ErrorCode, const std::string&)> failure;
   Callback<Reply> done;
   int64_t deadline_ms = 0;
-  int64_t backoff_ms = 50;
+  int64_t backoff_ms = 0;
   Error last_error{ErrorCode::REQUEST_TIMED_OUT, "no active controller answered in time"};
   std::unique_ptr<grpc::ClientContext> context;
   Resp response;
@@ -85,6 +85,7 @@ struct RemoteCall : std::enable_shared_from_this<RemoteCall<Req, Resp, Reply>> {
       ++impl->outstanding;
     }
     deadline_ms = now_ms() + impl->options.request_timeout_ms;
+    backoff_ms = impl->options.min_backoff_ms;
     attempt();
   }
 
@@ -143,7 +144,7 @@ struct RemoteCall : std::enable_shared_from_this<RemoteCall<Req, Resp, Reply>> {
     }
     auto timer = std::make_shared<boost::asio::steady_timer>(impl->io);
     timer->expires_after(std::chrono::milliseconds(backoff_ms));
-    backoff_ms = std::min<int64_t>(backoff_ms * 2, 1000);
+    backoff_ms = std::min<int64_t>(backoff_ms * 2, impl->options.max_backoff_ms);
     auto self = this->shared_from_this();
     timer->async_wait([self, timer](const boost::system::error_code&) { self->attempt(); });
   }

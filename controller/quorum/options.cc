@@ -94,6 +94,7 @@ Result<QuorumOptions> QuorumOptions::from(const config::BrokerConfig& config, bo
   o.heartbeat_ticks = 1;
   o.snapshot_after_bytes =
       static_cast<uint64_t>(config.get_long("metadata.log.max.record.bytes.between.snapshots"));
+  o.snapshot_keep_entries = config.get_int("metadata.log.snapshot.retain.entries");
   o.commands = metadata::CommandConfig::from(config);
   return o;
 }

@@ -36,7 +36,8 @@ struct QuorumOptions {
   int64_t election_timeout_ms = 1000;  // as configured, for reports
   // Snapshot and compact once this many record bytes were applied since the last snapshot.
   uint64_t snapshot_after_bytes = 20 << 20;
-  // Entries kept below a snapshot so a briefly lagging follower needs no snapshot transfer.
+  // Entries kept below a snapshot so a briefly lagging follower needs no snapshot transfer
+  // (metadata.log.snapshot.retain.entries).
   int64_t snapshot_keep_entries = 1000;
   // A request waiting for its entry to commit fails with REQUEST_TIMED_OUT after this long.
   int64_t request_timeout_ms = 30000;

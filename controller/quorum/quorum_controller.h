@@ -80,6 +80,12 @@ struct MetadataFetch {
   LogIndex high_watermark{0};
 };
 
+// The leader's persisted log, for a voter that starts empty (see FetchLog in controller.proto).
+struct LogCopy {
+  raft::Snapshot snapshot;           // empty when there is none
+  std::vector<raft::Entry> entries;  // after the snapshot (or from index 1), persisted ones
+};
+
 class QuorumController final : public ControllerApi, public MetadataSource {
  public:
   QuorumController(QuorumOptions options, std::unique_ptr<MetadataStore> store,
@@ -130,6 +136,8 @@ class QuorumController final : public ControllerApi, public MetadataSource {
                       Callback<MetadataFetch> done);
   // The leader's view of the quorum; NOT_CONTROLLER (naming the leader) on other voters.
   void describe_quorum(Callback<Result<QuorumDescription>> done);
+  // The leader's persisted log for an empty voter; NOT_CONTROLLER on other voters.
+  void copy_log(Callback<Result<LogCopy>> done);
   // host:port of the active controller's CONTROLLER listener, "" when unknown.
   std::string leader_address() const;
   const QuorumOptions& options() const { return options_; }

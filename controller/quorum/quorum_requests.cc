@@ -466,4 +466,28 @@ void QuorumController::describe_quorum(Callback<Result<QuorumDescription>> done)
   if (!posted) (*shared_done)(Error(ErrorCode::NOT_CONTROLLER, "the controller is shutting down"));
 }
 
+// ---- Log copy for an empty voter ---------------------------------------------------------------
+
+void QuorumController::copy_log(Callback<Result<LogCopy>> done) {
+  auto shared_done = std::make_shared<Callback<Result<LogCopy>>>(std::move(done));
+  const bool posted = post([this, shared_done] {
+    if (stopping_ || node_->role() != raft::Role::kLeader) {
+      (*shared_done)(Error(ErrorCode::NOT_CONTROLLER, not_controller_message()));
+      return;
+    }
+    LogCopy copy;
+    auto snapshot = store_->snapshot();
+    if (!snapshot.ok()) return (*shared_done)(snapshot.error());
+    copy.snapshot = std::move(*snapshot);
+    const LogIndex from = std::max(store_->first_index(), copy.snapshot.metadata.index + 1);
+    auto entries = store_->entries(from, store_->last_index() + 1, UINT64_MAX);
+    if (!entries.ok()) return (*shared_done)(entries.error());
+    copy.entries = std::move(*entries);
+    log().info("[controller n={}] copying the log ({} entries after snapshot {}) to an empty voter",
+               options_.node_id, copy.entries.size(), copy.snapshot.metadata.index);
+    (*shared_done)(std::move(copy));
+  });
+  if (!posted) (*shared_done)(Error(ErrorCode::NOT_CONTROLLER, "the controller is shutting down"));
+}
+
 }  // namespace ferry::controller
