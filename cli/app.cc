@@ -51,6 +51,8 @@ int dispatch(const CommandContext& ctx) {
       return run_consume(ctx);
     case CommandId::kClusterInfo:
       return run_cluster_info(ctx);
+    case CommandId::kClusterQuorum:
+      return run_cluster_quorum(ctx);
     case CommandId::kVersion:
       return run_version(ctx);
     case CommandId::kHelp:

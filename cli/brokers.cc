@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -40,8 +41,10 @@ std::string profile_path(const Environment& env, bool* explicit_path) {
 }  // namespace
 
 Environment environment_from_process() {
-  return Environment{getenv_string("FERRY_BROKERS"), getenv_string("FERRY_PROFILE"),
-                     getenv_string("HOME")};
+  return Environment{.ferry_brokers = getenv_string("FERRY_BROKERS"),
+                     .ferry_profile = getenv_string("FERRY_PROFILE"),
+                     .home = getenv_string("HOME"),
+                     .ferry_controllers = getenv_string("FERRY_CONTROLLERS")};
 }
 
 Result<Profile> parse_profile(std::string_view text, std::string_view path) {
@@ -82,13 +85,15 @@ Result<Profile> load_profile(const Environment& env) {
   bool explicit_path = false;
   std::string path = profile_path(env, &explicit_path);
   if (path.empty()) return Profile{};
+  std::error_code ec;
+  if (!explicit_path && !std::filesystem::exists(path, ec)) return Profile{};
+  errno = 0;
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    int error = errno;
-    if (!explicit_path && error == ENOENT) return Profile{};
+    std::string reason = errno != 0 ? std::strerror(errno) : "cannot open";
     return Error(ErrorCode::INVALID_CONFIG,
                  fmt::format("profile {}{}: cannot read: {}", path,
-                             explicit_path ? " (from FERRY_PROFILE)" : "", std::strerror(error)));
+                             explicit_path ? " (from FERRY_PROFILE)" : "", reason));
   }
   std::ostringstream text;
   text << in.rdbuf();
@@ -107,6 +112,20 @@ Result<ResolvedBrokers> resolve_brokers(const std::optional<std::string>& flag,
     return ResolvedBrokers{*profile.brokers, "profile " + profile_path(env, &explicit_path)};
   }
   return ResolvedBrokers{std::string(kDefaultBrokers), "default"};
+}
+
+Result<ResolvedBrokers> resolve_controllers(const std::optional<std::string>& flag,
+                                            const Environment& env) {
+  if (flag) return ResolvedBrokers{*flag, "--controllers"};
+  if (env.ferry_controllers && !env.ferry_controllers->empty()) {
+    return ResolvedBrokers{*env.ferry_controllers, "FERRY_CONTROLLERS"};
+  }
+  FERRY_ASSIGN_OR_RETURN(Profile profile, load_profile(env));
+  if (profile.controllers && !profile.controllers->empty()) {
+    bool explicit_path = false;
+    return ResolvedBrokers{*profile.controllers, "profile " + profile_path(env, &explicit_path)};
+  }
+  return ResolvedBrokers{std::string(kDefaultControllers), "default"};
 }
 
 }  // namespace ferry::cli

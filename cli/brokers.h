@@ -1,4 +1,4 @@
-// Where the bootstrap brokers (and the controllers) come from.
+// Where the bootstrap brokers (and the controllers, for `cluster quorum`) come from.
 //
 // Precedence, first match wins:
 //   1. `--brokers host:port,...`
@@ -23,6 +23,7 @@
 namespace ferry::cli {
 
 inline constexpr std::string_view kDefaultBrokers = "127.0.0.1:9092";
+inline constexpr std::string_view kDefaultControllers = "127.0.0.1:9093";
 
 struct Profile {
   std::optional<std::string> brokers;
@@ -31,9 +32,10 @@ struct Profile {
 
 // The environment variables that matter, read once by main() (tests pass their own).
 struct Environment {
-  std::optional<std::string> ferry_brokers;  // FERRY_BROKERS
-  std::optional<std::string> ferry_profile;  // FERRY_PROFILE
-  std::optional<std::string> home;           // HOME
+  std::optional<std::string> ferry_brokers;      // FERRY_BROKERS
+  std::optional<std::string> ferry_profile;      // FERRY_PROFILE
+  std::optional<std::string> home;               // HOME
+  std::optional<std::string> ferry_controllers;  // FERRY_CONTROLLERS
 };
 Environment environment_from_process();
 
@@ -52,5 +54,9 @@ struct ResolvedBrokers {
 // Applies the precedence above; the profile is only read when steps 1 and 2 give nothing.
 Result<ResolvedBrokers> resolve_brokers(const std::optional<std::string>& flag,
                                         const Environment& env);
+// The same for the controllers' gRPC listeners: `--controllers`, FERRY_CONTROLLERS,
+// `controllers=` in the profile, 127.0.0.1:9093.
+Result<ResolvedBrokers> resolve_controllers(const std::optional<std::string>& flag,
+                                            const Environment& env);
 
 }  // namespace ferry::cli

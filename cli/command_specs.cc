@@ -68,6 +68,14 @@ constexpr FlagSpec kConsumeFlags[] = {
     {"key-separator", 0, "SEP", false, "separator after each printed field (default: a tab)"},
 };
 
+constexpr FlagSpec kQuorumFlags[] = {
+    {"controllers", 0, "HOST:PORT,...", false,
+     "controller listeners to ask, `id@host:port` also accepted (default: $FERRY_CONTROLLERS, "
+     "then `controllers=` in the profile, then 127.0.0.1:9093)"},
+    {"status", 0, "", false, "show the quorum's status (leader, epoch, high watermark, lag)"},
+    {"replication", 0, "", false, "show each voter's and observer's replication progress"},
+};
+
 constexpr CommandSpec kCommands[] = {
     {CommandId::kTopicCreate, "topic create", "TOPIC...", 1, -1, "Create topics",
      "Creates one or more topics with CreateTopics. Without -p/-r the broker's defaults apply.\n"
@@ -141,6 +149,14 @@ constexpr CommandSpec kCommands[] = {
      "Show the cluster id, controller and brokers",
      "Shows the cluster id, the controller id and every broker (Metadata).",
      {}},
+    {CommandId::kClusterQuorum, "cluster quorum", "", 0, 0,
+     "Describe the controller quorum (like kafka-metadata-quorum describe)",
+     "Asks the controllers' gRPC listener (not the Kafka port) for the Raft quorum: the leader\n"
+     "(active controller), its epoch and high watermark, and each voter's log end offset, lag\n"
+     "and last contact. The addresses are tried in order until one answers; a follower\n"
+     "forwards to the leader. --status and --replication pick one part (default: both), as\n"
+     "kafka-metadata-quorum describe --status / --replication do.",
+     kQuorumFlags},
     {CommandId::kVersion, "version", "", 0, 0, "Show ferry's and librdkafka's versions", "", {}},
     {CommandId::kHelp, "help", "[COMMAND...]", 0, -1, "Show help for a command", "", {}},
 };

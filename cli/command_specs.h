@@ -27,6 +27,7 @@ enum class CommandId {
   kProduce,
   kConsume,
   kClusterInfo,
+  kClusterQuorum,
 };
 
 struct FlagSpec {

@@ -37,7 +37,8 @@ TEST(Profile, LineWithoutEqualsOrRepeatedKeyIsAnError) {
 }
 
 TEST(Brokers, FlagWinsOverEverything) {
-  Environment env{"env:1", "/nonexistent", "/nonexistent"};
+  Environment env{
+      .ferry_brokers = "env:1", .ferry_profile = "/nonexistent", .home = "/nonexistent"};
   auto brokers = resolve_brokers(std::string("flag:1"), env);
   ASSERT_TRUE(brokers.ok());
   EXPECT_EQ(brokers->brokers, "flag:1");
@@ -45,7 +46,7 @@ TEST(Brokers, FlagWinsOverEverything) {
 }
 
 TEST(Brokers, EnvironmentWinsOverTheProfileWhichIsNotEvenRead) {
-  Environment env{"env:1", "/nonexistent/profile", std::nullopt};
+  Environment env{.ferry_brokers = "env:1", .ferry_profile = "/nonexistent/profile"};
   auto brokers = resolve_brokers(std::nullopt, env);
   ASSERT_TRUE(brokers.ok());
   EXPECT_EQ(brokers->brokers, "env:1");
@@ -56,7 +57,8 @@ TEST(Brokers, ProfileNamedByFerryProfileIsUsed) {
   test::TempDir dir;
   auto path = dir.path() / "p";
   write_file(path, "brokers=prof:1\n");
-  Environment env{"", path.string(), std::nullopt};  // an empty FERRY_BROKERS is ignored
+  Environment env{.ferry_brokers = "",
+                  .ferry_profile = path.string()};  // an empty FERRY_BROKERS is ignored
   auto brokers = resolve_brokers(std::nullopt, env);
   ASSERT_TRUE(brokers.ok());
   EXPECT_EQ(brokers->brokers, "prof:1");
@@ -66,16 +68,14 @@ TEST(Brokers, ProfileNamedByFerryProfileIsUsed) {
 TEST(Brokers, DefaultProfileUnderHomeIsUsed) {
   test::TempDir home;
   write_file(home.path() / ".config/ferry/profile", "brokers=home:1\n");
-  auto brokers =
-      resolve_brokers(std::nullopt, Environment{std::nullopt, std::nullopt, home.path().string()});
+  auto brokers = resolve_brokers(std::nullopt, Environment{.home = home.path().string()});
   ASSERT_TRUE(brokers.ok());
   EXPECT_EQ(brokers->brokers, "home:1");
 }
 
 TEST(Brokers, MissingDefaultProfileFallsBackToLocalhost) {
   test::TempDir home;
-  auto brokers =
-      resolve_brokers(std::nullopt, Environment{std::nullopt, std::nullopt, home.path().string()});
+  auto brokers = resolve_brokers(std::nullopt, Environment{.home = home.path().string()});
   ASSERT_TRUE(brokers.ok());
   EXPECT_EQ(brokers->brokers, "127.0.0.1:9092");
   EXPECT_EQ(brokers->source, "default");
@@ -85,14 +85,14 @@ TEST(Brokers, ProfileWithoutBrokersFallsBackToLocalhost) {
   test::TempDir dir;
   write_file(dir.path() / "p", "controllers=c:1\n");
   auto brokers =
-      resolve_brokers(std::nullopt, Environment{std::nullopt, (dir.path() / "p").string(), {}});
+      resolve_brokers(std::nullopt, Environment{.ferry_profile = (dir.path() / "p").string()});
   ASSERT_TRUE(brokers.ok());
   EXPECT_EQ(brokers->brokers, "127.0.0.1:9092");
 }
 
 TEST(Brokers, MissingExplicitProfileIsAnError) {
   auto brokers =
-      resolve_brokers(std::nullopt, Environment{std::nullopt, "/nonexistent/profile", {}});
+      resolve_brokers(std::nullopt, Environment{.ferry_profile = "/nonexistent/profile"});
   ASSERT_FALSE(brokers.ok());
   EXPECT_NE(brokers.error().message().find("/nonexistent/profile (from FERRY_PROFILE): cannot "
                                            "read"),
@@ -100,11 +100,28 @@ TEST(Brokers, MissingExplicitProfileIsAnError) {
       << brokers.error().message();
 }
 
+TEST(Controllers, FlagThenEnvironmentThenProfileThenDefault) {
+  test::TempDir dir;
+  write_file(dir.path() / "p", "brokers=b:1\ncontrollers=prof:9093\n");
+  Environment env;
+  env.ferry_profile = (dir.path() / "p").string();
+  auto from_profile = resolve_controllers(std::nullopt, env);
+  ASSERT_TRUE(from_profile.ok());
+  EXPECT_EQ(from_profile->brokers, "prof:9093");
+  env.ferry_controllers = "env:9093";
+  EXPECT_EQ(resolve_controllers(std::nullopt, env)->brokers, "env:9093");
+  EXPECT_EQ(resolve_controllers(std::string("flag:9093"), env)->brokers, "flag:9093");
+  test::TempDir home;
+  Environment empty;
+  empty.home = home.path().string();
+  EXPECT_EQ(resolve_controllers(std::nullopt, empty)->brokers, "127.0.0.1:9093");
+}
+
 TEST(Brokers, MalformedProfileIsAnError) {
   test::TempDir dir;
   write_file(dir.path() / "p", "oops\n");
   auto brokers =
-      resolve_brokers(std::nullopt, Environment{std::nullopt, (dir.path() / "p").string(), {}});
+      resolve_brokers(std::nullopt, Environment{.ferry_profile = (dir.path() / "p").string()});
   EXPECT_FALSE(brokers.ok());
 }
 

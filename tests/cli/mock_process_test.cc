@@ -3,10 +3,14 @@
 // formats, start offsets, counts, groups, and bounded failures.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <regex>
+#include <thread>
 
 #include "tests/cli/mock_cluster.h"
 #include "tests/cli/process_runner.h"
+#include "tests/support/temp_dir.h"
 
 namespace ferry::cli::test {
 namespace {
@@ -273,6 +277,69 @@ TEST_F(FerryAgainstMock, TopicListShowsPartitionsAndReplicas) {
   EXPECT_EQ(json.out, R"([{"name":"alpha","partitions":1,"replicas":1,"internal":false},)"
                       R"({"name":"beta","partitions":3,"replicas":1,"internal":false}])"
                       "\n");
+}
+
+// Without --brokers the binary finds the brokers in FERRY_BROKERS, then the profile named by
+// FERRY_PROFILE, then ~/.config/ferry/profile.
+TEST_F(FerryAgainstMock, BrokersComeFromTheEnvironmentOrAProfileWithoutTheFlag) {
+  mock_.create_topic("found", 1);
+  ferry::test::TempDir home;
+  auto run_without_flag = [&](std::vector<std::string> env) {
+    ProcessSpec spec;
+    spec.program = FERRY_CLI_BINARY;
+    spec.args = {"--timeout", "5s", "topic", "list"};
+    spec.env = std::move(env);
+    spec.home = home.path().string();
+    spec.timeout_ms = kProcessTimeoutMs;
+    return run_process(spec);
+  };
+  ProcessResult from_env = run_without_flag({"FERRY_BROKERS=" + mock_.bootstraps()});
+  EXPECT_EQ(from_env.exit_code, 0) << from_env.err;
+  EXPECT_NE(from_env.out.find("found"), std::string::npos);
+
+  auto profile = home.path() / "named-profile";
+  std::ofstream(profile) << "# test\nbrokers=" << mock_.bootstraps() << "\n";
+  ProcessResult from_named = run_without_flag({"FERRY_PROFILE=" + profile.string()});
+  EXPECT_EQ(from_named.exit_code, 0) << from_named.err;
+  EXPECT_NE(from_named.out.find("found"), std::string::npos);
+
+  std::filesystem::create_directories(home.path() / ".config/ferry");
+  std::ofstream(home.path() / ".config/ferry/profile") << "brokers=" << mock_.bootstraps() << "\n";
+  ProcessResult from_home = run_without_flag({});
+  EXPECT_EQ(from_home.exit_code, 0) << from_home.err;
+  EXPECT_NE(from_home.out.find("found"), std::string::npos);
+
+  // The environment wins over the profile: a closed port there fails even though the
+  // profile names the mock.
+  std::string closed = "127.0.0.1:" + std::to_string(free_loopback_port());
+  ProcessResult env_wins = run_without_flag({"FERRY_BROKERS=" + closed});
+  EXPECT_EQ(env_wins.exit_code, 1);
+  EXPECT_NE(env_wins.err.find(closed), std::string::npos) << env_wins.err;
+}
+
+// SIGTERM (or Ctrl-C) ends an endless consume cleanly: the consumer closes and exits 0.
+TEST_F(FerryAgainstMock, SigtermStopsAnEndlessConsumeCleanly) {
+  mock_.create_topic("orders", 1);
+  produce_ok("orders", "first\n");
+  ferry::test::TempDir dir;
+  auto log = dir.path() / "consume.out";
+  ProcessSpec spec;
+  spec.program = FERRY_CLI_BINARY;
+  spec.args = {"--brokers", mock_.bootstraps(), "consume", "orders", "--from-beginning"};
+  BackgroundProcess consume(spec, log.string());
+  // Once the record is printed the consumer is in its loop (signals are watched by then).
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  std::string printed;
+  while (printed.find("first\n") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline && consume.running()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling the file, bounded
+    std::ifstream in(log);
+    printed.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  ASSERT_EQ(printed, "first\n");
+  auto stop_started = std::chrono::steady_clock::now();
+  EXPECT_EQ(consume.stop(/*grace_ms=*/10'000), 0) << "exit status after SIGTERM";
+  EXPECT_LT(std::chrono::steady_clock::now() - stop_started, std::chrono::seconds(10));
 }
 
 // A broker that is down: every command gives a bounded, clear error and exit status 1.

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "cli/args.h"
+#include "cli/cluster_commands.h"
 #include "cli/consume_command.h"
 #include "cli/options.h"
 #include "cli/produce_command.h"
@@ -287,6 +288,36 @@ TEST(Consume, CountAndPartitionMustBeInRange) {
               options->print.partition && options->print.offset);
   EXPECT_EQ(options->print.separator, "|");
   EXPECT_EQ(options->topics, (std::vector<std::string>{"a", "b"}));
+}
+
+TEST(ClusterQuorum, ControllersAcceptHostPortAndVoterSyntax) {
+  Environment env;
+  auto options =
+      parse_cluster_quorum(parse({"cluster", "quorum", "--controllers", "a:1,2@b:2"}), env);
+  ASSERT_TRUE(options.ok());
+  EXPECT_EQ(options->controllers, (std::vector<std::string>{"a:1", "b:2"}));
+  EXPECT_TRUE(options->status);
+  EXPECT_TRUE(options->replication);
+}
+
+TEST(ClusterQuorum, StatusOrReplicationPicksOnePart) {
+  Environment env;
+  auto status = parse_cluster_quorum(parse({"cluster", "quorum", "--status"}), env);
+  ASSERT_TRUE(status.ok());
+  EXPECT_TRUE(status->status);
+  EXPECT_FALSE(status->replication);
+  auto replication = parse_cluster_quorum(parse({"cluster", "quorum", "--replication"}), env);
+  ASSERT_TRUE(replication.ok());
+  EXPECT_FALSE(replication->status);
+  EXPECT_TRUE(replication->replication);
+}
+
+TEST(ClusterQuorum, MalformedControllerIsAUsageError) {
+  Environment env;
+  expect_usage(parse_cluster_quorum(parse({"cluster", "quorum", "--controllers", "a:1,,b"}), env),
+               "--controllers: '' is not host:port");
+  expect_usage(parse_cluster_quorum(parse({"cluster", "quorum", "--controllers", "nohost"}), env),
+               "'nohost' is not host:port (from --controllers)");
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -136,6 +137,59 @@ ProcessResult run_process(const ProcessSpec& spec) {
   if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
   return result;
+}
+
+BackgroundProcess::BackgroundProcess(const ProcessSpec& spec, const std::string& log_path) {
+  ::signal(SIGPIPE, SIG_IGN);
+  std::vector<std::string> argv_strings = {spec.program};
+  argv_strings.insert(argv_strings.end(), spec.args.begin(), spec.args.end());
+  std::vector<std::string> env_strings = child_environment(spec);
+  std::vector<char*> argv = c_strings(argv_strings);
+  std::vector<char*> envp = c_strings(env_strings);
+  int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  int null_in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (log < 0 || null_in < 0) throw std::runtime_error("cannot open " + log_path);
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    ::dup2(null_in, 0);
+    ::dup2(log, 1);
+    ::dup2(log, 2);
+    ::execve(argv[0], argv.data(), envp.data());
+    ::_exit(127);
+  }
+  ::close(log);
+  ::close(null_in);
+  pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
+  if (pidfd_ < 0) throw std::runtime_error("pidfd_open failed");
+}
+
+BackgroundProcess::~BackgroundProcess() {
+  if (!exited_) stop();
+  if (pidfd_ >= 0) ::close(pidfd_);
+}
+
+bool BackgroundProcess::wait_exit(int64_t timeout_ms) {
+  if (exited_) return true;
+  pollfd fd{pidfd_, POLLIN, 0};
+  if (::poll(&fd, 1, static_cast<int>(timeout_ms)) <= 0) return false;
+  ::waitpid(pid_, &status_, 0);
+  exited_ = true;
+  return true;
+}
+
+bool BackgroundProcess::running() {
+  return !wait_exit(0);
+}
+
+int BackgroundProcess::stop(int64_t grace_ms) {
+  if (!exited_) {
+    ::kill(pid_, SIGTERM);
+    if (!wait_exit(grace_ms)) {
+      ::kill(pid_, SIGKILL);
+      wait_exit(60'000);
+    }
+  }
+  return WIFEXITED(status_) ? WEXITSTATUS(status_) : -1;
 }
 
 int free_loopback_port() {

@@ -1,0 +1,338 @@
+// Process tests: every admin command of the real `ferry` binary against a real `ferryd`
+// (one broker+controller node on free loopback ports with a temporary log dir, shared by the
+// tests of this file; each test uses its own topic names).
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <memory>
+#include <regex>
+#include <sstream>
+
+#include "tests/cli/process_runner.h"
+#include "tests/support/temp_dir.h"
+
+namespace ferry::cli::test {
+namespace {
+
+constexpr int64_t kProcessTimeoutMs = 60'000;
+constexpr int64_t kStartTimeoutMs = 60'000;
+
+bool valid_json_lines(const std::string& text) {
+  ProcessSpec spec;
+  spec.program = "/usr/bin/python3";
+  spec.args = {"-c",
+               "import json,sys\n"
+               "lines=sys.stdin.read().splitlines()\n"
+               "assert lines\n"
+               "[json.loads(l) for l in lines]\n"};
+  spec.stdin_data = text;
+  return run_process(spec).exit_code == 0;
+}
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// One ferryd node. Ports come from free_loopback_port(); if ferryd exits at once (a port was
+// taken in between) it is started again on new ports, up to three times.
+class LocalFerryd {
+ public:
+  LocalFerryd() {
+    for (int attempt = 0; attempt < 3 && !ready_; ++attempt)
+      start();
+  }
+
+  bool ready() const { return ready_; }
+  const std::string& failure() const { return failure_; }
+  std::string brokers() const { return "127.0.0.1:" + std::to_string(kafka_port_); }
+  std::string controllers() const { return "127.0.0.1:" + std::to_string(controller_port_); }
+
+ private:
+  void start() {
+    kafka_port_ = free_loopback_port();
+    controller_port_ = free_loopback_port();
+    auto log_dir = dir_.path() / ("data-" + std::to_string(kafka_port_));
+    log_path_ = dir_.path() / ("ferryd-" + std::to_string(kafka_port_) + ".log");
+    ProcessSpec spec;
+    spec.program = FERRYD_BINARY;
+    spec.args = {"--override",
+                 "listeners=PLAINTEXT://127.0.0.1:" + std::to_string(kafka_port_) +
+                     ",CONTROLLER://127.0.0.1:" + std::to_string(controller_port_),
+                 "--override",
+                 "controller.quorum.voters=1@" + controllers(),
+                 "--override",
+                 "log.dirs=" + log_dir.string()};
+    process_ = std::make_unique<BackgroundProcess>(spec, log_path_.string());
+    ready_ = wait_until_serving();
+    if (!ready_) {
+      failure_ = "ferryd did not start; its log:\n" + read_file(log_path_);
+      process_.reset();
+    }
+  }
+
+  // Metadata through kcat (not the binary under test) answers once the broker serves.
+  bool wait_until_serving() {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kStartTimeoutMs);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (!process_->running()) return false;
+      ProcessSpec kcat;
+      kcat.program = "/usr/bin/kcat";
+      kcat.args = {"-L", "-b", brokers(), "-m", "1"};  // -m: metadata timeout, seconds
+      kcat.timeout_ms = 10'000;
+      ProcessResult r = run_process(kcat);
+      if (r.exit_code == 0 && r.out.find("1 brokers") != std::string::npos) return true;
+    }
+    return false;
+  }
+
+  ferry::test::TempDir dir_;
+  int kafka_port_ = 0;
+  int controller_port_ = 0;
+  std::filesystem::path log_path_;
+  std::unique_ptr<BackgroundProcess> process_;
+  bool ready_ = false;
+  std::string failure_;
+};
+
+class FerryAgainstFerryd : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { node_ = new LocalFerryd(); }
+  static void TearDownTestSuite() {
+    delete node_;
+    node_ = nullptr;
+  }
+  void SetUp() override { ASSERT_TRUE(node_->ready()) << node_->failure(); }
+
+  ProcessResult ferry(std::vector<std::string> args, std::string stdin_data = "") {
+    ProcessSpec spec;
+    spec.program = FERRY_CLI_BINARY;
+    spec.args = {"--brokers", node_->brokers(), "--timeout", "15s"};
+    spec.args.insert(spec.args.end(), args.begin(), args.end());
+    spec.stdin_data = std::move(stdin_data);
+    spec.timeout_ms = kProcessTimeoutMs;
+    ProcessResult result = run_process(spec);
+    EXPECT_FALSE(result.timed_out) << "ferry did not finish: " << result.err;
+    return result;
+  }
+
+  void ok(std::vector<std::string> args, std::string stdin_data = "") {
+    ProcessResult r = ferry(args, stdin_data);
+    EXPECT_EQ(r.exit_code, 0) << ::testing::PrintToString(args) << "\n" << r.err;
+    EXPECT_EQ(r.err, "") << ::testing::PrintToString(args);
+  }
+
+  // A config's value and source in `topic describe` table output, e.g. "1000  DYNAMIC_...".
+  std::string config_line(const std::string& topic, const std::string& key) {
+    ProcessResult r = ferry({"topic", "describe", topic});
+    std::smatch match;
+    std::regex line("\\n" + key + " +([^ ]+) +([A-Z_]+)\\n");
+    if (!std::regex_search(r.out, match, line)) return "missing in:\n" + r.out;
+    return match[1].str() + " " + match[2].str();
+  }
+
+  std::string topic_list() { return ferry({"topic", "list"}).out; }
+
+  static LocalFerryd* node_;
+};
+
+LocalFerryd* FerryAgainstFerryd::node_ = nullptr;
+
+TEST_F(FerryAgainstFerryd, CreateMakesTheTopicWithItsPartitionsAndConfigs) {
+  ProcessResult r =
+      ferry({"topic", "create", "created", "-p", "3", "-r", "1", "-c", "retention.ms=100000"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "TOPIC    STATUS\ncreated  OK\n");
+  EXPECT_NE(topic_list().find("\ncreated  3           1\n"), std::string::npos) << topic_list();
+  EXPECT_EQ(config_line("created", "retention.ms"), "100000 DYNAMIC_TOPIC_CONFIG");
+  EXPECT_EQ(config_line("created", "cleanup.policy"), "delete DEFAULT_CONFIG");
+}
+
+TEST_F(FerryAgainstFerryd, CreatingAnExistingTopicFailsWithTopicAlreadyExists) {
+  ok({"topic", "create", "exists"});
+  ProcessResult r = ferry({"topic", "create", "exists", "fresh"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err,
+            "ferry: topic create: exists: TOPIC_ALREADY_EXISTS: Topic 'exists' already exists.\n");
+  EXPECT_NE(r.out.find("fresh   OK"), std::string::npos) << r.out;
+  EXPECT_NE(topic_list().find("\nfresh "), std::string::npos);
+}
+
+TEST_F(FerryAgainstFerryd, CreateWithABadConfigFailsWithInvalidConfig) {
+  ProcessResult r = ferry({"topic", "create", "badconf", "-c", "retention.ms=soon"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(r.err.starts_with("ferry: topic create: badconf: INVALID_CONFIG: ")) << r.err;
+  EXPECT_EQ(topic_list().find("badconf"), std::string::npos);
+}
+
+TEST_F(FerryAgainstFerryd, CreateWithMoreReplicasThanBrokersFails) {
+  ProcessResult r = ferry({"topic", "create", "toowide", "-r", "3"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(r.err.starts_with("ferry: topic create: toowide: INVALID_REPLICATION_FACTOR: "))
+      << r.err;
+}
+
+TEST_F(FerryAgainstFerryd, DryRunCreateValidatesWithoutCreating) {
+  ProcessResult r = ferry({"topic", "create", "dry", "--dry-run"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(topic_list().find("dry"), std::string::npos);
+  ProcessResult bad = ferry({"topic", "create", "dry", "--dry-run", "-c", "nonsense.key=1"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_TRUE(bad.err.starts_with("ferry: topic create: dry: INVALID_CONFIG: ")) << bad.err;
+}
+
+TEST_F(FerryAgainstFerryd, ListAndDescribeGiveValidJson) {
+  ok({"topic", "create", "jsonish", "-p", "2"});
+  ProcessResult list = ferry({"topic", "list", "--format", "json"});
+  EXPECT_TRUE(valid_json_lines(list.out)) << list.out;
+  EXPECT_NE(list.out.find(R"({"name":"jsonish","partitions":2,"replicas":1,"internal":false})"),
+            std::string::npos)
+      << list.out;
+  ProcessResult describe = ferry({"topic", "describe", "jsonish", "--format", "json"});
+  EXPECT_EQ(describe.exit_code, 0) << describe.err;
+  EXPECT_TRUE(valid_json_lines(describe.out)) << describe.out;
+  EXPECT_NE(describe.out.find(R"("partitions":[{"partition":0,"leader":1,"replicas":[1],)"
+                              R"("isr":[1],"log_start_offset":0,"high_watermark":0,"error":null})"),
+            std::string::npos)
+      << describe.out;
+}
+
+TEST_F(FerryAgainstFerryd, DescribeShowsHighWatermarksAfterProducing) {
+  ok({"topic", "create", "marks", "-p", "1"});
+  ok({"produce", "marks"}, "a\nb\nc\n");
+  ProcessResult r = ferry({"topic", "describe", "marks"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(\n0 +1 +1 +1 +0 +3\n)"))) << r.out;
+}
+
+TEST_F(FerryAgainstFerryd, DescribeOfAnUnknownTopicFailsButStillDescribesTheOthers) {
+  ok({"topic", "create", "known"});
+  ProcessResult r = ferry({"topic", "describe", "known", "unknown"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err,
+            "ferry: topic describe: unknown: UNKNOWN_TOPIC_OR_PARTITION: This server does not "
+            "host this topic-partition.\n");
+  EXPECT_NE(r.out.find("NAME        known\nPARTITIONS"), std::string::npos) << r.out;
+}
+
+TEST_F(FerryAgainstFerryd, DeleteRemovesTopicsAndReportsUnknownOnes) {
+  ok({"topic", "create", "doomed"});
+  ProcessResult r = ferry({"topic", "delete", "doomed", "never-was"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(r.err.starts_with("ferry: topic delete: never-was: UNKNOWN_TOPIC_OR_PARTITION: "))
+      << r.err;
+  EXPECT_NE(r.out.find("doomed     OK"), std::string::npos) << r.out;
+  EXPECT_EQ(topic_list().find("doomed"), std::string::npos);
+}
+
+TEST_F(FerryAgainstFerryd, AlterConfigMergesWithTheOtherDynamicConfigs) {
+  ok({"topic", "create", "tuned", "-c", "retention.ms=100000", "-c", "segment.ms=50000"});
+  ProcessResult r = ferry({"topic", "alter-config", "tuned", "--set", "max.message.bytes=2000",
+                           "--delete", "retention.ms", "--format", "json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, R"([{"topic":"tuned","dynamic_configs":{"max.message.bytes":"2000",)"
+                   R"("segment.ms":"50000"},"error":null}])"
+                   "\n");
+  EXPECT_EQ(config_line("tuned", "segment.ms"), "50000 DYNAMIC_TOPIC_CONFIG");  // kept
+  EXPECT_EQ(config_line("tuned", "max.message.bytes"), "2000 DYNAMIC_TOPIC_CONFIG");
+  EXPECT_EQ(config_line("tuned", "retention.ms"), "604800000 DEFAULT_CONFIG");
+}
+
+TEST_F(FerryAgainstFerryd, AlterConfigDryRunChangesNothing) {
+  ok({"topic", "create", "steady", "-c", "retention.ms=100000"});
+  ok({"topic", "alter-config", "steady", "--set", "retention.ms=5", "--dry-run"});
+  EXPECT_EQ(config_line("steady", "retention.ms"), "100000 DYNAMIC_TOPIC_CONFIG");
+}
+
+TEST_F(FerryAgainstFerryd, AlterConfigWithABadValueFailsWithInvalidConfig) {
+  ok({"topic", "create", "strict"});
+  ProcessResult r = ferry({"topic", "alter-config", "strict", "--set", "retention.ms=abc"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(r.err.starts_with("ferry: topic alter-config: strict: INVALID_CONFIG: ")) << r.err;
+  ProcessResult unknown = ferry({"topic", "alter-config", "strict", "--set", "no.such=1"});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_TRUE(unknown.err.starts_with("ferry: topic alter-config: strict: INVALID_CONFIG: "))
+      << unknown.err;
+}
+
+TEST_F(FerryAgainstFerryd, AlterConfigOfAnUnknownTopicFails) {
+  ProcessResult r = ferry({"topic", "alter-config", "ghost", "--set", "retention.ms=1"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(r.err.starts_with("ferry: topic alter-config: ghost: UNKNOWN_TOPIC_OR_PARTITION: "))
+      << r.err;
+}
+
+TEST_F(FerryAgainstFerryd, AddPartitionsAddsToTheCurrentCount) {
+  ok({"topic", "create", "growing", "-p", "2"});
+  ProcessResult r = ferry({"topic", "add-partitions", "growing", "--num", "3"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "TOPIC    PARTITIONS  STATUS\ngrowing  5           OK\n");
+  EXPECT_NE(topic_list().find("\ngrowing  5 "), std::string::npos) << topic_list();
+  ok({"topic", "add-partitions", "growing", "--num", "1", "--dry-run"});
+  EXPECT_NE(topic_list().find("\ngrowing  5 "), std::string::npos) << topic_list();
+}
+
+TEST_F(FerryAgainstFerryd, AddPartitionsToAnUnknownTopicFails) {
+  ProcessResult r = ferry({"topic", "add-partitions", "nowhere", "--num", "1"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err,
+            "ferry: topic add-partitions: nowhere: UNKNOWN_TOPIC_OR_PARTITION: This server does "
+            "not host this topic-partition.\n");
+}
+
+TEST_F(FerryAgainstFerryd, ProduceAndConsumeRoundTripWithCompression) {
+  ok({"topic", "create", "roundtrip", "-p", "1"});
+  ok({"produce", "roundtrip", "--parse-key", "-z", "gzip", "--acks", "all", "-H", "h=1"},
+     "k1\tv1\nk2\tv2\n");
+  ProcessResult r = ferry({"consume", "roundtrip", "--from-beginning", "-e", "--print-key",
+                           "--print-headers", "--print-offset"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "Offset:0\th:1\tk1\tv1\nOffset:1\th:1\tk2\tv2\n");
+}
+
+TEST_F(FerryAgainstFerryd, ClusterInfoNamesTheNodeAsControllerAndBroker) {
+  ProcessResult r = ferry({"cluster", "info", "--format", "json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::string port = node_->brokers().substr(node_->brokers().find(':') + 1);
+  EXPECT_TRUE(std::regex_search(
+      r.out, std::regex(R"(^\{"cluster_id":"[^"]+","controller_id":1,"brokers":\[\{"id":1,)"
+                        R"("host":"127.0.0.1","port":)" +
+                        port + R"(\}\]\}\n$)")))
+      << r.out;
+}
+
+TEST_F(FerryAgainstFerryd, ClusterQuorumShowsTheSingleVoterAsLeader) {
+  ProcessResult r = ferry({"cluster", "quorum", "--controllers", node_->controllers()});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("LeaderId              1\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("CurrentVoters         [1]\n"), std::string::npos) << r.out;
+  EXPECT_TRUE(std::regex_search(
+      r.out, std::regex("\\n1 +" + node_->controllers() + " +\\d+ +0 +.* Leader\\n")))
+      << r.out;
+  ProcessResult json = ferry({"cluster", "quorum", "--status", "--format", "json", "--controllers",
+                              "1@" + node_->controllers()});
+  EXPECT_TRUE(valid_json_lines(json.out)) << json.out;
+  EXPECT_NE(json.out.find(R"("leader_id":1,)"), std::string::npos) << json.out;
+  EXPECT_EQ(json.out.find("voters"), std::string::npos) << "--status leaves out replication";
+}
+
+TEST_F(FerryAgainstFerryd,
+       ClusterQuorumFallsBackToTheNextControllerAndFailsBoundedWhenNoneAnswers) {
+  std::string dead = "127.0.0.1:" + std::to_string(free_loopback_port());
+  ProcessResult fallback =
+      ferry({"cluster", "quorum", "--controllers", dead + "," + node_->controllers()});
+  EXPECT_EQ(fallback.exit_code, 0) << fallback.err;
+  ProcessSpec spec;
+  spec.program = FERRY_CLI_BINARY;
+  spec.args = {"--timeout", "1500ms", "cluster", "quorum", "--controllers", dead};
+  spec.timeout_ms = kProcessTimeoutMs;
+  ProcessResult r = run_process(spec);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_LT(r.elapsed_ms, 10'000);
+  EXPECT_TRUE(r.err.starts_with("ferry: cluster quorum: " + dead + ": ")) << r.err;
+}
+
+}  // namespace
+}  // namespace ferry::cli::test
