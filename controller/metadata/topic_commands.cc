@@ -152,10 +152,25 @@ Result<std::map<std::string, std::string>> topic_overrides(const CreateTopicSpec
   return overrides;
 }
 
+// An existing topic whose name differs from `name` only in '.' versus '_', if any. Such names
+// share the prefix before their first '.' or '_', so only that range of the sorted name map is
+// scanned (not every topic).
+std::optional<std::string> existing_collision(const MetadataImage& image, const std::string& name) {
+  const size_t first = name.find_first_of("._");
+  if (first == std::string::npos) return std::nullopt;
+  const std::string prefix = name.substr(0, first);
+  const std::string key = topic_collision_key(name);
+  for (auto it = image.topic_ids.lower_bound(prefix);
+       it != image.topic_ids.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+    if (it->first != name && topic_collision_key(it->first) == key) return it->first;
+  }
+  return std::nullopt;
+}
+
 // Names: the metadata topic, legality, existence, '.'/'_' collisions (with existing topics and
-// with earlier topics of the same request, tracked in `collisions`).
+// with earlier topics of the same request, tracked in `accepted`: collision key -> name).
 Status check_new_topic_name(const MetadataImage& image, const std::string& name,
-                            const std::map<std::string, std::string>& collisions) {
+                            const std::map<std::string, std::string>& accepted) {
   if (name == kClusterMetadataTopic) {
     return Error(ErrorCode::INVALID_REQUEST,
                  fmt::format("Creation of internal topic {} is prohibited.", name));
@@ -164,18 +179,16 @@ Status check_new_topic_name(const MetadataImage& image, const std::string& name,
   if (image.topic(name) != nullptr) {
     return Error(ErrorCode::TOPIC_ALREADY_EXISTS, fmt::format("Topic '{}' already exists.", name));
   }
-  if (auto it = collisions.find(topic_collision_key(name)); it != collisions.end()) {
+  std::optional<std::string> other = existing_collision(image, name);
+  if (!other) {
+    if (auto it = accepted.find(topic_collision_key(name)); it != accepted.end())
+      other = it->second;
+  }
+  if (other) {
     return Error(ErrorCode::INVALID_TOPIC_EXCEPTION,
-                 fmt::format("Topic '{}' collides with existing topic: {}", name, it->second));
+                 fmt::format("Topic '{}' collides with existing topic: {}", name, *other));
   }
   return ok_status();
-}
-
-std::map<std::string, std::string> collision_keys(const MetadataImage& image) {
-  std::map<std::string, std::string> keys;
-  for (const auto& [name, id] : image.topic_ids)
-    keys.emplace(topic_collision_key(name), name);
-  return keys;
 }
 
 Status plan_one_topic(const MetadataImage& image, const CreateTopicSpec& spec,
@@ -225,7 +238,7 @@ Planned<std::vector<CreateTopicResult>> plan_create_topics(
   for (const auto& t : topics)
     names.push_back(t.name);
   const auto dups = duplicates(names);
-  auto collisions = collision_keys(image);
+  std::map<std::string, std::string> collisions;  // accepted in this request: key -> name
   int64_t partitions_so_far = 0;
   for (const auto& spec : topics) {
     CreateTopicResult result;

@@ -76,6 +76,18 @@ TEST_F(TopicCommandsTest, NamesThatDifferOnlyInDotAndUnderscoreCollide) {
   EXPECT_EQ(result.message, "Topic 'a_b' collides with existing topic: a.b");
 }
 
+TEST_F(TopicCommandsTest, CollisionsAreFoundAmongManyTopicsWithCommonPrefixes) {
+  add_broker(1);
+  for (const char* name : {"app", "app-x", "app.a_b", "app_c", "apq.a", "ap"})
+    create(spec(name, 1, 1));
+  EXPECT_EQ(create(spec("app_a.b", 1, 1)).message,
+            "Topic 'app_a.b' collides with existing topic: app.a_b");
+  EXPECT_EQ(create(spec("app.c", 1, 1)).message,
+            "Topic 'app.c' collides with existing topic: app_c");
+  EXPECT_EQ(create(spec("app.a_bb", 1, 1)).error, ErrorCode::NONE);
+  EXPECT_EQ(create(spec("apq_b", 1, 1)).error, ErrorCode::NONE);
+}
+
 TEST_F(TopicCommandsTest, TopicsOfOneRequestSeeEachOther) {
   add_broker(1);
   auto planned = plan_create_topics(
