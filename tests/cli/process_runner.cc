@@ -66,11 +66,14 @@ bool drain(int fd, std::string& into) {
   }
 }
 
-}  // namespace
+struct Child {
+  pid_t pid = -1;
+  int stdin_fd = -1;
+  int stdout_fd = -1;
+  int stderr_fd = -1;
+};
 
-ProcessResult run_process(const ProcessSpec& spec) {
-  // A child that exits before reading all of stdin must not kill the test with SIGPIPE.
-  ::signal(SIGPIPE, SIG_IGN);
+Child spawn(const ProcessSpec& spec) {
   std::vector<std::string> argv_strings = {spec.program};
   argv_strings.insert(argv_strings.end(), spec.args.begin(), spec.args.end());
   std::vector<std::string> env_strings = child_environment(spec);
@@ -81,9 +84,9 @@ ProcessResult run_process(const ProcessSpec& spec) {
       ::pipe2(err_pipe, O_CLOEXEC) != 0) {
     throw std::runtime_error("pipe2 failed");
   }
-  int64_t start = now_ms();
-  pid_t pid = ::fork();
-  if (pid == 0) {
+  Child child;
+  child.pid = ::fork();
+  if (child.pid == 0) {
     ::dup2(in_pipe[0], 0);
     ::dup2(out_pipe[1], 1);
     ::dup2(err_pipe[1], 2);
@@ -93,46 +96,64 @@ ProcessResult run_process(const ProcessSpec& spec) {
   ::close(in_pipe[0]);
   ::close(out_pipe[1]);
   ::close(err_pipe[1]);
-  int stdin_fd = in_pipe[1];
-  set_nonblocking(stdin_fd);
-  set_nonblocking(out_pipe[0]);
-  set_nonblocking(err_pipe[0]);
-  ProcessResult result;
+  child.stdin_fd = in_pipe[1];
+  child.stdout_fd = out_pipe[0];
+  child.stderr_fd = err_pipe[0];
+  set_nonblocking(child.stdin_fd);
+  set_nonblocking(child.stdout_fd);
+  set_nonblocking(child.stderr_fd);
+  return child;
+}
+
+// Feeds stdin and collects stdout/stderr until both close or the deadline passes (then the
+// child is killed and `timed_out` set).
+void pump(Child& child, const ProcessSpec& spec, int64_t deadline_ms, ProcessResult& result) {
   size_t written = 0;
   if (spec.stdin_data.empty()) {
-    ::close(stdin_fd);
-    stdin_fd = -1;
+    ::close(child.stdin_fd);
+    child.stdin_fd = -1;
   }
   bool out_open = true, err_open = true;
   while (out_open || err_open) {
-    int64_t left = start + spec.timeout_ms - now_ms();
+    int64_t left = deadline_ms - now_ms();
     if (left <= 0) {
       result.timed_out = true;
-      ::kill(pid, SIGKILL);
+      ::kill(child.pid, SIGKILL);
       break;
     }
-    pollfd fds[3] = {{out_open ? out_pipe[0] : -1, POLLIN, 0},
-                     {err_open ? err_pipe[0] : -1, POLLIN, 0},
-                     {stdin_fd, POLLOUT, 0}};
+    pollfd fds[3] = {{out_open ? child.stdout_fd : -1, POLLIN, 0},
+                     {err_open ? child.stderr_fd : -1, POLLIN, 0},
+                     {child.stdin_fd, POLLOUT, 0}};
     ::poll(fds, 3, static_cast<int>(std::min<int64_t>(left, 1000)));
-    if (fds[0].revents != 0) out_open = drain(out_pipe[0], result.out);
-    if (fds[1].revents != 0) err_open = drain(err_pipe[0], result.err);
-    if (stdin_fd >= 0 && fds[2].revents != 0) {
-      ssize_t n =
-          ::write(stdin_fd, spec.stdin_data.data() + written, spec.stdin_data.size() - written);
+    if (fds[0].revents != 0) out_open = drain(child.stdout_fd, result.out);
+    if (fds[1].revents != 0) err_open = drain(child.stderr_fd, result.err);
+    if (child.stdin_fd >= 0 && fds[2].revents != 0) {
+      ssize_t n = ::write(child.stdin_fd, spec.stdin_data.data() + written,
+                          spec.stdin_data.size() - written);
       if (n > 0) written += static_cast<size_t>(n);
       if (n < 0 && errno != EAGAIN && errno != EINTR) written = spec.stdin_data.size();
       if (written == spec.stdin_data.size()) {
-        ::close(stdin_fd);
-        stdin_fd = -1;
+        ::close(child.stdin_fd);
+        child.stdin_fd = -1;
       }
     }
   }
-  if (stdin_fd >= 0) ::close(stdin_fd);
-  ::close(out_pipe[0]);
-  ::close(err_pipe[0]);
+}
+
+}  // namespace
+
+ProcessResult run_process(const ProcessSpec& spec) {
+  // A child that exits before reading all of stdin must not kill the test with SIGPIPE.
+  ::signal(SIGPIPE, SIG_IGN);
+  int64_t start = now_ms();
+  Child child = spawn(spec);
+  ProcessResult result;
+  pump(child, spec, start + spec.timeout_ms, result);
+  if (child.stdin_fd >= 0) ::close(child.stdin_fd);
+  ::close(child.stdout_fd);
+  ::close(child.stderr_fd);
   int status = 0;
-  ::waitpid(pid, &status, 0);
+  ::waitpid(child.pid, &status, 0);
   result.elapsed_ms = now_ms() - start;
   if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
