@@ -176,7 +176,9 @@ class RawNode {
   Term term() const;
   NodeId leader() const;
   // Metadata for a snapshot at `index` (<= the applied index): the entry's term and the voters.
-  // kCompactedError below the log start, INVALID_REQUEST past the applied index.
+  // kCompactedError below the log start, including when a snapshot received from the leader
+  // (not yet handed out or applied) has replaced the log: skip that compaction round then.
+  // INVALID_REQUEST past the applied index.
   Result<SnapshotMetadata> snapshot_metadata(LogIndex index) const;
 
  private:

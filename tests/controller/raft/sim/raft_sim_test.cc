@@ -67,13 +67,13 @@ void run_seeds(SimOptions options, uint64_t default_count) {
 TEST(RaftSimulation, ThreeVotersKeepEveryInvariantUnderChaosAndRecoverAfterHeal) {
   SimOptions options;
   options.nodes = 3;
-  run_seeds(options, 150);
+  run_seeds(options, 500);
 }
 
 TEST(RaftSimulation, FiveVotersKeepEveryInvariantUnderChaosAndRecoverAfterHeal) {
   SimOptions options;
   options.nodes = 5;
-  run_seeds(options, 100);
+  run_seeds(options, 400);
 }
 
 // The same seed gives the same run, event for event.

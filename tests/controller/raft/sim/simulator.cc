@@ -316,7 +316,10 @@ void Simulator::drive(SimNode& node) {
   }
   if (ready.hard_state) ready.hard_state = hard_state;
   node.in_flight = std::move(ready);
-  schedule(rng_.range(0, options_.disk_max_ms), EventKind::kPersistDone, node.id);
+  const int64_t latency = rng_.chance(options_.disk_slow_chance)
+                              ? rng_.range(options_.disk_max_ms, options_.disk_slow_ms)
+                              : rng_.range(0, options_.disk_max_ms);
+  schedule(latency, EventKind::kPersistDone, node.id);
 }
 
 void Simulator::persist_done(SimNode& node) {
@@ -391,6 +394,7 @@ void Simulator::maybe_compact(SimNode& node) {
   const LogIndex applied(static_cast<int64_t>(node.state_machine.size()));
   if (applied - (node.storage->first_index() - 1) < options_.compact_after_entries) return;
   Result<SnapshotMetadata> meta = node.raft->snapshot_metadata(applied);
+  if (meta.code() == kCompactedError) return;  // a leader's snapshot is about to replace the log
   if (!meta.ok()) {
     fail(fmt::format("n{}: no snapshot metadata at applied {}: {}", node.id, applied,
                      meta.error().to_string()));
@@ -519,23 +523,26 @@ void Simulator::inject_fault() {
   if (healed_at_ms_) return;
   schedule(rng_.range(options_.fault_every_ms / 2, 3 * options_.fault_every_ms / 2),
            EventKind::kFault);
+  // Half of the targeted faults hit the leader (Jepsen's "kill / partition the primary"): that
+  // is what leaves divergent uncommitted tails behind.
+  SimNode* leader = leader_node();
+  const bool at_leader = leader != nullptr && rng_.chance(0.5);
   if (rng_.chance(options_.crash_share)) {
-    if (SimNode* node = random_up_node()) crash_node(*node);
+    if (SimNode* node = at_leader ? leader : random_up_node()) crash_node(*node);
     return;
   }
   const double pick = rng_.next_double();
-  if (pick < 0.3) {
-    network_.heal();
-  } else if (pick < 0.6) {
+  network_.heal();
+  if (pick < 0.25) {
+    // stays healed
+  } else if (pick < 0.5) {
     std::set<NodeId> side;
     for (NodeId id : ids_) {
       if (rng_.chance(0.5)) side.insert(id);
     }
-    network_.heal();
     network_.split(ids_, side);
   } else if (pick < 0.8) {
-    network_.heal();
-    network_.split(ids_, {ids_[rng_.uniform(ids_.size())]});
+    network_.split(ids_, {at_leader ? leader->id : ids_[rng_.uniform(ids_.size())]});
   } else {
     for (int64_t k = rng_.range(1, 3); k > 0; --k) {  // asymmetric: one-way links
       const NodeId from = ids_[rng_.uniform(ids_.size())];

@@ -40,8 +40,11 @@ struct SimOptions {
   int64_t slow_delay_ms = 150;
   double loss = 0.05;
   double duplicate = 0.03;
-  // Disk: a Ready is persisted within [0, disk_max_ms].
+  // Disk: a Ready is persisted within [0, disk_max_ms], sometimes (slow fsync) within
+  // [disk_max_ms, disk_slow_ms]: slower than a network round trip.
   int64_t disk_max_ms = 4;
+  double disk_slow_chance = 0.1;
+  int64_t disk_slow_ms = 60;
   // Faults (chaos phase only): a partition change or a crash about every fault_every_ms.
   int64_t fault_every_ms = 250;
   double crash_share = 0.35;
