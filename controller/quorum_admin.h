@@ -30,8 +30,10 @@ struct QuorumDescription {
   int64_t leader_epoch = -1;    // the Raft term
   int64_t high_watermark = -1;  // the commit index
   int64_t log_start_offset = -1;
-  std::vector<VoterDescription> voters;     // by id; the leader first
-  std::vector<VoterDescription> observers;  // brokers following the log (unused for now)
+  std::vector<VoterDescription> voters;  // by id; the leader first
+  // Brokers following the log from the leader (state "Observer"), with the offset their last
+  // fetch reported; forgotten 5 minutes after their last fetch.
+  std::vector<VoterDescription> observers;
 };
 
 // Asks the voter at `address` (host:port of a CONTROLLER listener); if it is not the active

@@ -98,8 +98,8 @@ class ControllerServerImpl final : public ControllerServer {
 
 class QuorumClientImpl final : public QuorumClient {
  public:
-  explicit QuorumClientImpl(const std::vector<VoterAddress>& voters)
-      : remote_(voters), follower_(voters) {
+  QuorumClientImpl(const std::vector<VoterAddress>& voters, NodeId node_id)
+      : remote_(voters), follower_(voters, node_id) {
     follower_.start();
   }
   ~QuorumClientImpl() override { shutdown(); }
@@ -130,7 +130,8 @@ Result<std::unique_ptr<ControllerServer>> ControllerServer::start(
 
 Result<std::unique_ptr<QuorumClient>> QuorumClient::connect(const config::BrokerConfig& config) {
   FERRY_ASSIGN_OR_RETURN(auto voters, parse_voters(config.get_list("controller.quorum.voters")));
-  return std::unique_ptr<QuorumClient>(std::make_unique<QuorumClientImpl>(voters));
+  return std::unique_ptr<QuorumClient>(
+      std::make_unique<QuorumClientImpl>(voters, NodeId(config.get_int("node.id"))));
 }
 
 }  // namespace ferry::controller

@@ -190,7 +190,8 @@ class ControllerServiceImpl final : public proto::ControllerService::CallbackSer
     const uint64_t bytes =
         request->max_bytes() > 0 ? static_cast<uint64_t>(request->max_bytes()) : kDefaultFetchBytes;
     controller_.fetch_metadata(
-        LogIndex(request->fetch_offset()), wait, bytes, [response, finish](MetadataFetch fetch) {
+        LogIndex(request->fetch_offset()), wait, bytes,
+        [response, finish](MetadataFetch fetch) {
           gc::set_error(response->mutable_error(), fetch.error, fetch.message);
           if (fetch.snapshot &&
               !response->mutable_snapshot()->ParseFromArray(
@@ -205,7 +206,8 @@ class ControllerServiceImpl final : public proto::ControllerService::CallbackSer
           }
           response->set_high_watermark(fetch.high_watermark.value());
           finish();
-        });
+        },
+        request->has_observer_id() ? NodeId(request->observer_id()) : kNoNode);
     return reactor;
   }
 

@@ -66,8 +66,7 @@ ErrorCode error_code(const proto::ErrorInfo& info) {
   return error_code_from_int(static_cast<int16_t>(info.code()));
 }
 
-// ---- Raft
-// ------------------------------------------------------------------------------------------
+// ---- Raft ---------------------------------------------------------------------------------------
 
 void to_proto(const raft::Entry& e, proto::RaftEntry* out) {
   out->set_term(e.term.value());
@@ -150,8 +149,7 @@ raft::Message from_proto(const proto::RaftMessage& m) {
   return out;
 }
 
-// ---- Topics
-// ----------------------------------------------------------------------------------------
+// ---- Topics -------------------------------------------------------------------------------------
 
 proto::CreateTopicsRequest to_proto(const std::vector<CreateTopicSpec>& topics,
                                     bool validate_only) {
@@ -326,8 +324,7 @@ std::vector<CreatePartitionsResult> from_proto(const proto::CreatePartitionsResp
   return out;
 }
 
-// ---- Configs
-// -----------------------------------------------------------------------------------------
+// ---- Configs ------------------------------------------------------------------------------------
 
 proto::AlterConfigsRequest to_proto(const std::vector<AlterConfigsSpec>& resources,
                                     bool validate_only) {
@@ -388,8 +385,7 @@ std::vector<AlterConfigsResult> from_proto(const proto::AlterConfigsResponse& r)
   return out;
 }
 
-// ---- Brokers
-// -----------------------------------------------------------------------------------------
+// ---- Brokers ------------------------------------------------------------------------------------
 
 proto::RegisterBrokerRequest to_proto(const BrokerRegistrationRequest& r) {
   proto::RegisterBrokerRequest out;
@@ -461,8 +457,7 @@ BrokerHeartbeatReply from_proto(const proto::BrokerHeartbeatResponse& r) {
   return out;
 }
 
-// ---- Partitions
-// --------------------------------------------------------------------------------------
+// ---- Partitions ---------------------------------------------------------------------------------
 
 proto::AlterPartitionRequest to_proto(const AlterPartitionRequest& r) {
   proto::AlterPartitionRequest out;
@@ -527,8 +522,34 @@ AllocateProducerIdsReply from_proto(const proto::AllocateProducerIdsResponse& r)
   return out;
 }
 
-// ---- Describe quorum
-// ---------------------------------------------------------------------------------
+// ---- Describe quorum ----------------------------------------------------------------------------
+
+namespace {
+
+void to_proto(const VoterDescription& v, proto::VoterState* pv) {
+  pv->set_id(v.id.value());
+  pv->set_address(v.address);
+  pv->set_log_end_offset(v.log_end_offset);
+  pv->set_last_caught_up_ms_ago(v.last_caught_up_ms_ago);
+  pv->set_recent_active(v.last_fetch_ms_ago >= 0 && v.last_fetch_ms_ago < 5000);
+  pv->set_state(v.state);
+  pv->set_lag(v.lag);
+  pv->set_last_fetch_ms_ago(v.last_fetch_ms_ago);
+}
+
+VoterDescription from_proto(const proto::VoterState& pv) {
+  VoterDescription v;
+  v.id = NodeId(pv.id());
+  v.address = pv.address();
+  v.log_end_offset = pv.log_end_offset();
+  v.lag = pv.lag();
+  v.last_caught_up_ms_ago = pv.last_caught_up_ms_ago();
+  v.last_fetch_ms_ago = pv.last_fetch_ms_ago();
+  v.state = pv.state();
+  return v;
+}
+
+}  // namespace
 
 void to_proto(const QuorumDescription& d, proto::DescribeQuorumResponse* out) {
   out->set_cluster_id(d.cluster_id);
@@ -536,17 +557,10 @@ void to_proto(const QuorumDescription& d, proto::DescribeQuorumResponse* out) {
   out->set_leader_epoch(d.leader_epoch);
   out->set_high_watermark(d.high_watermark);
   out->set_log_start_offset(d.log_start_offset);
-  for (const auto& v : d.voters) {
-    auto* pv = out->add_voters();
-    pv->set_id(v.id.value());
-    pv->set_address(v.address);
-    pv->set_log_end_offset(v.log_end_offset);
-    pv->set_last_caught_up_ms_ago(v.last_caught_up_ms_ago);
-    pv->set_recent_active(v.last_fetch_ms_ago >= 0 && v.last_fetch_ms_ago < 5000);
-    pv->set_state(v.state);
-    pv->set_lag(v.lag);
-    pv->set_last_fetch_ms_ago(v.last_fetch_ms_ago);
-  }
+  for (const auto& v : d.voters)
+    to_proto(v, out->add_voters());
+  for (const auto& v : d.observers)
+    to_proto(v, out->add_observers());
 }
 
 QuorumDescription from_proto(const proto::DescribeQuorumResponse& r) {
@@ -556,17 +570,10 @@ QuorumDescription from_proto(const proto::DescribeQuorumResponse& r) {
   d.leader_epoch = r.leader_epoch();
   d.high_watermark = r.high_watermark();
   d.log_start_offset = r.log_start_offset();
-  for (const auto& pv : r.voters()) {
-    VoterDescription v;
-    v.id = NodeId(pv.id());
-    v.address = pv.address();
-    v.log_end_offset = pv.log_end_offset();
-    v.lag = pv.lag();
-    v.last_caught_up_ms_ago = pv.last_caught_up_ms_ago();
-    v.last_fetch_ms_ago = pv.last_fetch_ms_ago();
-    v.state = pv.state();
-    d.voters.push_back(std::move(v));
-  }
+  for (const auto& pv : r.voters())
+    d.voters.push_back(from_proto(pv));
+  for (const auto& pv : r.observers())
+    d.observers.push_back(from_proto(pv));
   return d;
 }
 

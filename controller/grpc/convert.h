@@ -20,8 +20,7 @@ namespace ferry::controller::grpc_convert {
 void set_error(proto::ErrorInfo* out, ErrorCode code, const std::string& message);
 ErrorCode error_code(const proto::ErrorInfo& info);
 
-// ---- Raft
-// ----------------------------------------------------------------------------------------
+// ---- Raft ---------------------------------------------------------------------------------------
 void to_proto(const raft::Message& m, proto::RaftMessage* out);
 raft::Message from_proto(const proto::RaftMessage& m);
 void to_proto(const raft::Entry& e, proto::RaftEntry* out);
@@ -30,8 +29,7 @@ void to_proto(const raft::Snapshot& s, proto::RaftSnapshot* out);
 raft::Snapshot from_proto(const proto::RaftSnapshot& s);
 void to_proto(const LogCopy& copy, proto::FetchLogResponse* out);
 
-// ---- Requests (client side encodes, server side decodes)
-// -------------------------------------------
+// ---- Requests (client side encodes, server side decodes) ----------------------------------------
 proto::CreateTopicsRequest to_proto(const std::vector<CreateTopicSpec>& topics, bool validate_only);
 std::vector<CreateTopicSpec> from_proto(const proto::CreateTopicsRequest& r);
 proto::DeleteTopicsRequest to_proto(const std::vector<DeleteTopicSpec>& topics);
@@ -49,8 +47,7 @@ BrokerHeartbeatRequest from_proto(const proto::BrokerHeartbeatRequest& r);
 proto::AlterPartitionRequest to_proto(const AlterPartitionRequest& r);
 AlterPartitionRequest from_proto(const proto::AlterPartitionRequest& r);
 
-// ---- Replies (server side encodes, client side decodes)
-// ---------------------------------------------
+// ---- Replies (server side encodes, client side decodes) -----------------------------------------
 void to_proto(const std::vector<CreateTopicResult>& results, proto::CreateTopicsResponse* out);
 std::vector<CreateTopicResult> from_proto(const proto::CreateTopicsResponse& r);
 void to_proto(const std::vector<DeleteTopicResult>& results, proto::DeleteTopicsResponse* out);

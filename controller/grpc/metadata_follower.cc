@@ -20,8 +20,10 @@ struct MetadataFollower::State {
   metadata::MetadataBuilder builder;
 };
 
-MetadataFollower::MetadataFollower(std::vector<VoterAddress> voters, int64_t max_wait_ms)
+MetadataFollower::MetadataFollower(std::vector<VoterAddress> voters, NodeId observer_id,
+                                   int64_t max_wait_ms)
     : voters_(std::move(voters)),
+      observer_id_(observer_id),
       max_wait_ms_(max_wait_ms),
       state_(std::make_unique<State>()),
       image_(std::make_shared<const metadata::MetadataImage>()) {
@@ -65,6 +67,7 @@ void MetadataFollower::run() {
     proto::FetchMetadataRequest request;
     request.set_fetch_offset(state_->builder.current().offset.value() + 1);
     request.set_max_wait_ms(static_cast<int32_t>(max_wait_ms_));
+    if (observer_id_ != kNoNode) request.set_observer_id(observer_id_.value());
     proto::FetchMetadataResponse response;
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() +

@@ -30,7 +30,10 @@ namespace ferry::controller {
 
 class MetadataFollower final : public MetadataSource {
  public:
-  explicit MetadataFollower(std::vector<VoterAddress> voters, int64_t max_wait_ms = 500);
+  // `observer_id`: this broker's node id, reported to the leader for describe-quorum (kNoNode
+  // for none).
+  explicit MetadataFollower(std::vector<VoterAddress> voters, NodeId observer_id = kNoNode,
+                            int64_t max_wait_ms = 500);
   ~MetadataFollower() override;
 
   void start();
@@ -47,6 +50,7 @@ class MetadataFollower final : public MetadataSource {
   void run();
 
   std::vector<VoterAddress> voters_;
+  NodeId observer_id_;
   int64_t max_wait_ms_;
   std::unique_ptr<State> state_;
   std::atomic<int32_t> leader_{-1};

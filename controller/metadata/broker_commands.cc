@@ -18,8 +18,7 @@ using controller::BrokerHeartbeatRequest;
 using controller::BrokerRegistrationReply;
 using controller::BrokerRegistrationRequest;
 
-// ---- Sessions
-// ------------------------------------------------------------------------------------
+// ---- Sessions -----------------------------------------------------------------------------------
 
 void BrokerSessions::reset(const MetadataImage& image, int64_t now_ms) {
   last_contact_ms_.clear();
@@ -89,8 +88,7 @@ Status check_broker_epoch(const MetadataImage& image, NodeId id, BrokerEpoch epo
 
 }  // namespace
 
-// ---- Registration and heartbeats
-// -----------------------------------------------------------------
+// ---- Registration and heartbeats ----------------------------------------------------------------
 
 Planned<BrokerRegistrationReply> plan_register_broker(const MetadataImage& image,
                                                       const BrokerRegistrationRequest& request,
@@ -181,8 +179,7 @@ Records plan_fence_broker(const MetadataImage& image, NodeId broker_id,
   return fence_records(image, *broker, false, config);
 }
 
-// ---- AlterPartition
-// ------------------------------------------------------------------------------
+// ---- AlterPartition -----------------------------------------------------------------------------
 
 namespace {
 
@@ -274,8 +271,7 @@ Planned<AlterPartitionReply> plan_alter_partition(const MetadataImage& image,
   return out;
 }
 
-// ---- Producer ids
-// --------------------------------------------------------------------------------
+// ---- Producer ids -------------------------------------------------------------------------------
 
 Planned<AllocateProducerIdsReply> plan_allocate_producer_ids(const MetadataImage& image,
                                                              NodeId broker, BrokerEpoch epoch,

@@ -227,8 +227,7 @@ void QuorumController::on_tick() {
   process_ready();
 }
 
-// ---- The Ready loop
-// ---------------------------------------------------------------------------------
+// ---- The Ready loop -----------------------------------------------------------------------------
 
 void QuorumController::process_ready() {
   while (node_->has_ready()) {
@@ -339,8 +338,7 @@ void QuorumController::maybe_snapshot() {
              applied, data.size(), store_->first_index());
 }
 
-// ---- Leadership
-// -------------------------------------------------------------------------------------
+// ---- Leadership ---------------------------------------------------------------------------------
 
 void QuorumController::check_leadership() {
   const bool leading = node_->role() == raft::Role::kLeader;

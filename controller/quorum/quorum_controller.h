@@ -123,17 +123,16 @@ class QuorumController final : public ControllerApi, public MetadataSource {
                              Callback<AllocateProducerIdsReply> done) override;
   NodeId active_controller() const override { return NodeId(leader_.load()); }
 
-  // --- MetadataSource: this voter's committed image
-  // ------------------------------------------------
+  // --- MetadataSource: this voter's committed image ----------------------------------------------
   metadata::MetadataImagePtr image() const override;
   void subscribe(std::function<void(const metadata::MetadataImagePtr&)> listener) override;
 
-  // --- Observers and admin
-  // ----------------------------------------------------------------------------- Committed entries
-  // from `fetch_offset` on (or the snapshot first when they are compacted); waits up to max_wait_ms
-  // for new ones when there are none yet.
+  // --- Observers and admin -----------------------------------------------------------------------
+  // Committed entries from `fetch_offset` on (or the snapshot first when they are compacted);
+  // waits up to max_wait_ms for new ones when there are none yet. `observer` (a broker's node
+  // id, or kNoNode) is remembered for describe_quorum's observer list.
   void fetch_metadata(LogIndex fetch_offset, int64_t max_wait_ms, uint64_t max_bytes,
-                      Callback<MetadataFetch> done);
+                      Callback<MetadataFetch> done, NodeId observer = kNoNode);
   // The leader's view of the quorum; NOT_CONTROLLER (naming the leader) on other voters.
   void describe_quorum(Callback<Result<QuorumDescription>> done);
   // The leader's persisted log for an empty voter; NOT_CONTROLLER on other voters.
@@ -192,6 +191,7 @@ class QuorumController final : public ControllerApi, public MetadataSource {
   void propose_cluster_id();
   void answer_fetch_waiters(bool expired_only, int64_t now_ms);
   MetadataFetch read_committed(LogIndex fetch_offset, uint64_t max_bytes);
+  void note_observer(NodeId id, LogIndex log_end);
   QuorumDescription describe_now(int64_t now_ms) const;
 
   QuorumOptions options_;
@@ -227,6 +227,12 @@ class QuorumController final : public ControllerApi, public MetadataSource {
   std::vector<FetchWaiter> fetch_waiters_;
   std::map<NodeId, int64_t> last_caught_up_ms_;
   std::map<NodeId, int64_t> last_contact_ms_;
+  struct ObserverState {
+    LogIndex log_end{0};  // the offset its last fetch said it had
+    int64_t last_fetch_ms = 0;
+    int64_t last_caught_up_ms = -1;
+  };
+  std::map<NodeId, ObserverState> observers_;
 
   // Shared with other threads.
   std::atomic<int32_t> leader_{-1};

@@ -226,8 +226,7 @@ void QuorumController::propose_cluster_id() {
   propose_internal({metadata::make_cluster_id(id)}, "cluster id " + id);
 }
 
-// ---- ControllerApi
-// ---------------------------------------------------------------------------------
+// ---- ControllerApi ------------------------------------------------------------------------------
 
 void QuorumController::create_topics(std::vector<CreateTopicSpec> topics, bool validate_only,
                                      Callback<std::vector<CreateTopicResult>> done) {
@@ -336,8 +335,7 @@ void QuorumController::allocate_producer_ids(NodeId broker_id, BrokerEpoch broke
       std::move(done));
 }
 
-// ---- MetadataSource
-// ----------------------------------------------------------------------------------
+// ---- MetadataSource -----------------------------------------------------------------------------
 
 metadata::MetadataImagePtr QuorumController::image() const {
   std::lock_guard lock(image_mutex_);
@@ -349,8 +347,7 @@ void QuorumController::subscribe(std::function<void(const metadata::MetadataImag
   listeners_.push_back(std::move(listener));
 }
 
-// ---- Observers
-// ---------------------------------------------------------------------------------------
+// ---- Observers ----------------------------------------------------------------------------------
 
 MetadataFetch QuorumController::read_committed(LogIndex fetch_offset, uint64_t max_bytes) {
   MetadataFetch fetch;
@@ -383,10 +380,12 @@ MetadataFetch QuorumController::read_committed(LogIndex fetch_offset, uint64_t m
 }
 
 void QuorumController::fetch_metadata(LogIndex fetch_offset, int64_t max_wait_ms,
-                                      uint64_t max_bytes, Callback<MetadataFetch> done) {
+                                      uint64_t max_bytes, Callback<MetadataFetch> done,
+                                      NodeId observer) {
   auto shared_done = std::make_shared<Callback<MetadataFetch>>(std::move(done));
-  const bool posted = post([this, fetch_offset, max_wait_ms, max_bytes, shared_done] {
+  const bool posted = post([this, fetch_offset, max_wait_ms, max_bytes, shared_done, observer] {
     auto& done = *shared_done;
+    if (observer != kNoNode) note_observer(observer, fetch_offset - 1);
     if (stopping_ || fetch_offset <= committed_.current().offset || max_wait_ms <= 0) {
       done(read_committed(fetch_offset, max_bytes));
       return;
@@ -417,8 +416,19 @@ void QuorumController::answer_fetch_waiters(bool expired_only, int64_t now_ms) {
     w.done(read_committed(w.fetch_offset, w.max_bytes));
 }
 
-// ---- Describe quorum
-// ---------------------------------------------------------------------------------
+void QuorumController::note_observer(NodeId id, LogIndex log_end) {
+  const int64_t now = clock_.monotonic_ms();
+  ObserverState& o = observers_[id];
+  o.log_end = log_end;
+  o.last_fetch_ms = now;
+  if (log_end >= committed_.current().offset) o.last_caught_up_ms = now;
+  // Forget observers that stopped fetching a while ago (a broker that left).
+  const int64_t forget_before = now - 5 * 60 * 1000;
+  std::erase_if(observers_,
+                [forget_before](const auto& kv) { return kv.second.last_fetch_ms < forget_before; });
+}
+
+// ---- Describe quorum ----------------------------------------------------------------------------
 
 QuorumDescription QuorumController::describe_now(int64_t now_ms) const {
   const raft::NodeStatus status = node_->status();
@@ -450,6 +460,16 @@ QuorumDescription QuorumController::describe_now(int64_t now_ms) const {
     } else {
       d.voters.push_back(std::move(v));
     }
+  }
+  for (const auto& [id, o] : observers_) {
+    VoterDescription v;
+    v.id = id;
+    v.log_end_offset = o.log_end.value();
+    v.lag = std::max<int64_t>(0, status.commit.value() - v.log_end_offset);
+    v.last_fetch_ms_ago = now_ms - o.last_fetch_ms;
+    v.last_caught_up_ms_ago = o.last_caught_up_ms < 0 ? -1 : now_ms - o.last_caught_up_ms;
+    v.state = "Observer";
+    d.observers.push_back(std::move(v));
   }
   return d;
 }

@@ -249,8 +249,7 @@ Status MetadataStore::load_log() {
   return ok_status();
 }
 
-// ---- LogStorage
-// -----------------------------------------------------------------------------------
+// ---- LogStorage ---------------------------------------------------------------------------------
 
 Result<raft::InitialState> MetadataStore::initial_state() const {
   return raft::InitialState{hard_state_, stored_snapshot_};
@@ -303,8 +302,7 @@ Result<raft::Snapshot> MetadataStore::snapshot() const {
   return decode_snapshot(value);
 }
 
-// ---- Persisting Readies
-// ------------------------------------------------------------------------------
+// ---- Persisting Readies -------------------------------------------------------------------------
 
 Status MetadataStore::persist(const std::optional<raft::Snapshot>& snapshot,
                               const std::vector<raft::Entry>& entries,
@@ -348,8 +346,7 @@ Status MetadataStore::persist(const std::optional<raft::Snapshot>& snapshot,
   return ok_status();
 }
 
-// ---- Applied state
-// -------------------------------------------------------------------------------
+// ---- Applied state ------------------------------------------------------------------------------
 
 Result<MetadataStore::State> MetadataStore::load_state() const {
   State state;

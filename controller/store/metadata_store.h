@@ -80,16 +80,14 @@ class MetadataStore final : public raft::LogStorage {
                                            uint64_t max_bytes) const override;
   Result<raft::Snapshot> snapshot() const override;
 
-  // --- Raft step 1
-  // ---------------------------------------------------------------------------------- Persists a
-  // Ready atomically: `snapshot` replaces the whole log; `entries` replace stored entries from
-  // entries[0].index on; `hard_state` overwrites the stored one. fsync iff `sync`.
+  // --- Raft step 1 -------------------------------------------------------------------------------
+  // Persists a Ready atomically: `snapshot` replaces the whole log; `entries` replace stored
+  // entries from entries[0].index on; `hard_state` overwrites the stored one. fsync iff `sync`.
   Status persist(const std::optional<raft::Snapshot>& snapshot,
                  const std::vector<raft::Entry>& entries,
                  const std::optional<raft::HardState>& hard_state, bool sync);
 
-  // --- Applied metadata state
-  // -------------------------------------------------------------------------
+  // --- Applied metadata state --------------------------------------------------------------------
   struct State {
     metadata::MetadataImage image;  // image.offset == applied
   };
@@ -101,11 +99,10 @@ class MetadataStore final : public raft::LogStorage {
   // Replaces the whole persisted state with `image` (after loading a snapshot).
   Status replace_state(const metadata::MetadataImage& image);
 
-  // --- Compaction
-  // --------------------------------------------------------------------------------- Stores
-  // `snapshot` (of the state at its index, which must be within the log) as the new compaction
-  // point and discards entries up to and including `compact_to`
-  // (<= snapshot index). Synced.
+  // --- Compaction --------------------------------------------------------------------------------
+  // Stores `snapshot` (of the state at its index, which must be within the log) as the new
+  // compaction point and discards entries up to and including `compact_to` (<= snapshot index).
+  // Synced.
   Status save_snapshot(const raft::Snapshot& snapshot, LogIndex compact_to);
   // Index and term of the stored snapshot (0, 0 when none).
   LogIndex snapshot_index() const { return stored_snapshot_.index; }

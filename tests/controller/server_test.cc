@@ -134,6 +134,16 @@ TEST_F(ServerTest, APureBrokerRegistersHeartbeatsCreatesATopicAndSeesIt) {
   EXPECT_EQ(topic->id, created[0].topic_id);
   EXPECT_EQ(topic->partitions.size(), 4u);
   EXPECT_NE(api.active_controller(), kNoNode);
+  // The leader lists the broker as an observer of the metadata log.
+  std::vector<std::string> entries;
+  for (int i = 0; i < 3; ++i) {
+    entries.push_back(std::to_string(i + 1) + "@127.0.0.1:" + std::to_string(ports_[i]));
+  }
+  ASSERT_TRUE(wait_until([&] {
+    auto d = describe_quorum_of(entries, 2000);
+    return d.ok() && d->observers.size() == 1 && d->observers[0].id == NodeId(7) &&
+           d->observers[0].state == "Observer";
+  }));
   (*client)->shutdown();
 }
 
