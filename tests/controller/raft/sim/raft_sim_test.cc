@@ -85,6 +85,9 @@ TEST(RaftSimulation, SameSeedReplaysExactly) {
   const SimResult b = run_simulation(options);
   EXPECT_TRUE(a.ok) << a.failure;
   EXPECT_EQ(a.summary(), b.summary());
+  EXPECT_EQ(a.event_hash, b.event_hash);
+  options.seed += 1;
+  EXPECT_NE(run_simulation(options).event_hash, a.event_hash) << "another seed, another run";
   EXPECT_GT(a.leaders_elected, 1u) << "chaos should force several elections";
   EXPECT_GT(a.proposals_acked, 20u);
   EXPECT_GT(a.crashes, 0u);
@@ -124,6 +127,7 @@ SimOptions election_heavy() {
   options.max_down_ms = 60;
   options.torn_chance = 0;
   options.pre_vote = false;
+  options.vary_per_seed = false;
   return options;
 }
 
@@ -137,6 +141,7 @@ TEST(RaftSimulationSelfTest, CheckerCatchesADriverThatSendsBeforePersisting) {
 
 TEST(RaftSimulationSelfTest, CheckerCatchesAClientThatAcknowledgesBeforeCommit) {
   SimOptions options;
+  options.vary_per_seed = false;
   options.read_every_ms = 1'000'000'000;  // no reads: the stale-read check would fire first
   expect_bug_caught(SimBug::kAckBeforeCommit, "acknowledged proposal lost", 100, options);
 }

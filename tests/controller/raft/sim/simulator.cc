@@ -1,5 +1,6 @@
 #include "tests/controller/raft/sim/simulator.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <deque>
 #include <map>
@@ -187,6 +188,7 @@ class Simulator {
   void heal();
   bool liveness_reached() const;
   void check_after_event();
+  void mix_event_hash(const Event& event);
   void final_checks();
 
   SimOptions options_;
@@ -215,6 +217,15 @@ Simulator::Simulator(const SimOptions& options) : options_(options), rng_(option
   base_config_.heartbeat_ticks = rng_.range(1, 3);
   base_config_.pre_vote = rng_.chance(0.75);
   base_config_.check_quorum = rng_.chance(0.75);
+  if (options_.vary_per_seed) {
+    const double weather[] = {0.0, 0.5, 1.0, 1.0, 2.0, 3.0};
+    const double w = weather[rng_.uniform(6)];
+    options_.loss *= w;
+    options_.duplicate *= w;
+    options_.max_delay_ms = std::max<int64_t>(options_.min_delay_ms + 1,
+                                              static_cast<int64_t>(options_.max_delay_ms * w));
+    options_.fault_every_ms = rng_.range(options_.fault_every_ms / 2, 2 * options_.fault_every_ms);
+  }
   if (options_.pre_vote) base_config_.pre_vote = *options_.pre_vote;
   if (options_.check_quorum) base_config_.check_quorum = *options_.check_quorum;
   base_config_.max_append_entries = static_cast<size_t>(rng_.range(1, 16));
@@ -222,10 +233,11 @@ Simulator::Simulator(const SimOptions& options) : options_(options), rng_(option
   base_config_.install_snapshot_timeout_ticks = 30;
   trace(
       fmt::format("config: nodes={} heartbeat={} pre_vote={} check_quorum={} max_entries={} "
-                  "max_inflight={} bug={}",
+                  "max_inflight={} loss={:.3f} dup={:.3f} delay<={}ms faults/{}ms bug={}",
                   options_.nodes, base_config_.heartbeat_ticks, base_config_.pre_vote,
                   base_config_.check_quorum, base_config_.max_append_entries,
-                  base_config_.max_inflight_appends, static_cast<int>(options_.bug)));
+                  base_config_.max_inflight_appends, options_.loss, options_.duplicate,
+                  options_.max_delay_ms, options_.fault_every_ms, static_cast<int>(options_.bug)));
 }
 
 Config Simulator::node_config(NodeId id) const {
@@ -616,6 +628,23 @@ void Simulator::dispatch(const Event& event) {
   }
 }
 
+void Simulator::mix_event_hash(const Event& event) {
+  auto mix = [this](int64_t value) {
+    result_.event_hash = (result_.event_hash ^ static_cast<uint64_t>(value)) * 0x100000001b3ULL;
+  };
+  mix(event.time_ms);
+  mix(static_cast<int64_t>(event.kind));
+  mix(event.node.value());
+  if (const Message* m = event.message.get()) {
+    mix(static_cast<int64_t>(m->type));
+    mix(m->from.value());
+    mix(m->to.value());
+    mix(m->term.value());
+    mix(m->index.value());
+    mix(static_cast<int64_t>(m->entries.size()));
+  }
+}
+
 void Simulator::check_after_event() {
   std::vector<NodeView> views;
   for (const auto& [id, node] : nodes_) {
@@ -662,6 +691,7 @@ SimResult Simulator::run() {
     queue_.pop();
     now_ms_ = event.time_ms;
     ++result_.events;
+    mix_event_hash(event);
     if (event.kind == EventKind::kDeliver) {
       remember(TraceItem{now_ms_, {}, event.message});
     }

@@ -56,6 +56,9 @@ struct SimOptions {
   int64_t transfer_every_ms = 900;
   // Compaction: snapshot + compact when this many applied entries are in the log.
   int64_t compact_after_entries = 25;
+  // Draw loss, delays and the fault rate per seed around the values above (heavier or lighter
+  // weather); the drawn values are part of what the seed replays.
+  bool vary_per_seed = true;
   SimBug bug = SimBug::kNone;
   // Raft features; unset = chosen per seed (each on with probability 3/4).
   std::optional<bool> pre_vote;
@@ -78,6 +81,9 @@ struct SimResult {
   size_t snapshots_installed = 0;
   size_t compactions = 0;
   int64_t final_commit = 0;
+  // A hash over every dispatched event (time, kind, node, message identity): equal for two runs
+  // iff they went event for event the same way (up to hash collisions).
+  uint64_t event_hash = 0;
   // One line for logs.
   std::string summary() const;
 };
