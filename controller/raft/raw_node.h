@@ -15,8 +15,10 @@
 //                 its own; drop what cannot be sent, call report_unreachable(to) if it helps).
 //                 Each message may depend on anything in this or an earlier Ready, hence after 1.
 //     3. APPLY    rd.snapshot (if set: replace the state machine with snapshot.data), then
-//                 rd.committed_entries in order (type kLeaderNoop: nothing to apply). Serve
-//                 rd.read_states once the applied index reaches their index.
+//                 rd.committed_entries in order (type kLeaderNoop: nothing to apply). They may
+//                 include entries of this very Ready's rd.entries (a follower learns the commit
+//                 index with the entries), hence after 1. Serve rd.read_states once the applied
+//                 index reaches their index.
 //     4. ADVANCE  node.advance().
 //   }
 //
