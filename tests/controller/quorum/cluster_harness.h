@@ -1,6 +1,6 @@
 // Test harness: N QuorumControllers in one process, each with its own RocksDB directory, joined
 // by an in-memory network (LoopbackNetwork) that can cut a node off. Real clocks and real
-// threads, short timeouts (tick 20 ms, election 200 ms); every wait is bounded.
+// threads, short timeouts (tick 30 ms, election 300 ms); every wait is bounded.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -90,6 +90,71 @@ class LoopbackTransport final : public RaftTransport {
   LoopbackNetwork& network_;
 };
 
+class QuorumCluster;
+
+// A ControllerApi for tests that always reaches the current leader: a call that answers
+// NOT_CONTROLLER (this voter lost or never had leadership, so the change is known not to be in
+// the log) is repeated at the leader of the moment, as LocalControllerApi forwards in ferryd.
+// Blocking: the callback runs on the calling thread before the method returns.
+class LeaderApi final : public ControllerApi {
+ public:
+  explicit LeaderApi(QuorumCluster& cluster) : cluster_(cluster) {}
+  void create_topics(std::vector<CreateTopicSpec> topics, bool validate_only,
+                     Callback<std::vector<CreateTopicResult>> done) override {
+    route<std::vector<CreateTopicResult>>(
+        [&](QuorumController& c, auto cb) { c.create_topics(topics, validate_only, cb); }, done);
+  }
+  void delete_topics(std::vector<DeleteTopicSpec> topics,
+                     Callback<std::vector<DeleteTopicResult>> done) override {
+    route<std::vector<DeleteTopicResult>>(
+        [&](QuorumController& c, auto cb) { c.delete_topics(topics, cb); }, done);
+  }
+  void create_partitions(std::vector<CreatePartitionsSpec> topics, bool validate_only,
+                         Callback<std::vector<CreatePartitionsResult>> done) override {
+    route<std::vector<CreatePartitionsResult>>(
+        [&](QuorumController& c, auto cb) { c.create_partitions(topics, validate_only, cb); },
+        done);
+  }
+  void alter_configs(std::vector<AlterConfigsSpec> resources, bool validate_only,
+                     Callback<std::vector<AlterConfigsResult>> done) override {
+    route<std::vector<AlterConfigsResult>>(
+        [&](QuorumController& c, auto cb) { c.alter_configs(resources, validate_only, cb); }, done);
+  }
+  void register_broker(BrokerRegistrationRequest request,
+                       Callback<BrokerRegistrationReply> done) override {
+    route<BrokerRegistrationReply>(
+        [&](QuorumController& c, auto cb) { c.register_broker(request, cb); }, done);
+  }
+  void broker_heartbeat(BrokerHeartbeatRequest request,
+                        Callback<BrokerHeartbeatReply> done) override {
+    route<BrokerHeartbeatReply>(
+        [&](QuorumController& c, auto cb) { c.broker_heartbeat(request, cb); }, done);
+  }
+  void alter_partition(AlterPartitionRequest request, Callback<AlterPartitionReply> done) override {
+    route<AlterPartitionReply>(
+        [&](QuorumController& c, auto cb) { c.alter_partition(request, cb); }, done);
+  }
+  NodeId active_controller() const override;
+
+ private:
+  template <typename Reply>
+  static bool not_controller(const Reply& r) {
+    if constexpr (requires { r.error; }) {
+      return r.error == ErrorCode::NOT_CONTROLLER;
+    } else {
+      for (const auto& item : r) {
+        if (item.error == ErrorCode::NOT_CONTROLLER) return true;
+      }
+      return false;
+    }
+  }
+  template <typename Reply>
+  void route(const std::function<void(QuorumController&, Callback<Reply>)>& call,
+             const Callback<Reply>& done);
+
+  QuorumCluster& cluster_;
+};
+
 class QuorumCluster {
  public:
   explicit QuorumCluster(int voters, std::function<void(QuorumOptions&)> tweak = {})
@@ -109,9 +174,9 @@ class QuorumCluster {
     o.node_id = NodeId(id);
     o.voters = voters_;
     o.metadata_dir = (dirs_.at(NodeId(id))->path() / "meta").string();
-    o.tick_ms = 20;
+    o.tick_ms = 30;
     o.election_timeout_ticks = 10;
-    o.election_timeout_ms = 200;
+    o.election_timeout_ms = 300;
     o.request_timeout_ms = 10000;
     if (tweak_) tweak_(o);
     auto store = MetadataStore::open(o.metadata_dir, o.node_id);
@@ -136,6 +201,8 @@ class QuorumCluster {
   }
   void wipe(int id) { dirs_[NodeId(id)] = std::make_unique<ferry::test::TempDir>(); }
   QuorumController& node(int id) { return *nodes_.at(NodeId(id))->controller; }
+  // Routes every call to the current leader (see LeaderApi).
+  ControllerApi& leader_api() { return leader_api_; }
   bool running(int id) const { return nodes_.contains(NodeId(id)); }
   LoopbackNetwork& network() { return network_; }
 
@@ -174,6 +241,24 @@ class QuorumCluster {
   std::map<NodeId, std::unique_ptr<ferry::test::TempDir>> dirs_;
   LoopbackNetwork network_;
   std::map<NodeId, std::unique_ptr<Node>> nodes_;
+  LeaderApi leader_api_{*this};
 };
+
+template <typename Reply>
+void LeaderApi::route(const std::function<void(QuorumController&, Callback<Reply>)>& call,
+                      const Callback<Reply>& done) {
+  Reply reply{};
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    const int leader = cluster_.wait_for_leader();
+    if (leader < 0) continue;
+    reply = await<Reply>([&](auto cb) { call(cluster_.node(leader), cb); });
+    if (!not_controller(reply)) break;
+  }
+  done(std::move(reply));
+}
+
+inline NodeId LeaderApi::active_controller() const {
+  return NodeId(cluster_.wait_for_leader());
+}
 
 }  // namespace ferry::controller::test
