@@ -8,7 +8,8 @@
 //    and, for the given topics, every partition has leader 1 and no error. Every wait is bounded.
 //  * stop() is SIGTERM (must exit 0 in time), kill9() is SIGKILL; start() again reuses the same
 //    ports and data.
-//  * The binary comes from FERRYD (CTest sets it to $<TARGET_FILE:ferryd>).
+//  * The binary comes from FERRYD (CTest sets it to $<TARGET_FILE:ferryd>); FERRY_INTEROP_LOG_LEVEL
+//    sets ferryd's log.level (default debug: it also logs why a connection was closed).
 //  * testSeed() reads FERRY_SEED or makes one and prints it; SeededRandom makes every random
 //    choice of a test replayable.
 import { spawn } from 'node:child_process';
@@ -256,6 +257,8 @@ export async function waitForEndOffsets(port, minimum, timeoutMs = 20000) {
 
 // --- the process ---------------------------------------------------------------------------------
 
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find(p => fs.existsSync(p));
+
 export class Ferryd {
   constructor(overrides = []) {
     this.binary = process.env.FERRYD;
@@ -284,17 +287,20 @@ export class Ferryd {
       // Known: a restarted broker re-registers only after the old session expires.
       'broker.session.timeout.ms=2000',
       'broker.heartbeat.interval.ms=500',
-      'log.level=info',
+      `log.level=${process.env.FERRY_INTEROP_LOG_LEVEL ?? 'debug'}`,
       ...this.extraOverrides,
     ];
     return overrides.flatMap(o => ['--override', o]);
   }
 
   spawn() {
-    const args = this.args();
-    fs.appendFileSync(this.logPath, `---- start #${this.starts + 1}: ${this.binary} ${args.join(' ')}\n`);
+    // setpriv (util-linux) execs ferryd with a parent-death signal: it dies with the test
+    // process, even when CTest kills that on a timeout. Same pid, so signals reach ferryd.
+    const argv = SETPRIV ? [SETPRIV, '--pdeathsig', 'KILL', '--', this.binary, ...this.args()]
+      : [this.binary, ...this.args()];
+    fs.appendFileSync(this.logPath, `---- start #${this.starts + 1}: ${argv.join(' ')}\n`);
     const log = fs.openSync(this.logPath, 'a');
-    const proc = spawn(this.binary, args, { stdio: ['ignore', log, log] });
+    const proc = spawn(argv[0], argv.slice(1), { stdio: ['ignore', log, log] });
     fs.closeSync(log);
     this.exitCode = null;
     proc.exited = new Promise(resolve => proc.on('exit', (code, signal) => {
@@ -379,13 +385,24 @@ export class Ferryd {
   }
 
   failure(message) {
-    return new Error(`${message}\n--- ferryd log tail (${this.logPath}):\n${this.logTail()}`);
+    const state = this.proc && this.exitCode !== null
+      ? ` [ferryd is not running: it exited by itself with ${this.exitCode}]` : '';
+    return new Error(`${message}${state}\n--- ferryd log tail (${this.logPath}):\n${this.logTail()}`);
   }
 
+  // Stops ferryd (SIGKILL) and removes the temp dir. Throws if ferryd had exited by itself (a
+  // crash the test did not cause), with its exit status and log tail.
   async close() {
-    if (this.proc) await this.kill9();
+    let died = null;
+    if (this.proc && this.exitCode !== null) {
+      died = this.failure(`ferryd died during the test (exit ${this.exitCode})`);
+      this.proc = null;
+    } else if (this.proc) {
+      await this.kill9();
+    }
     if (process.env.FERRY_KEEP_TEST_DIRS) process.stderr.write(`kept test dir ${this.dir}\n`);
     else fs.rmSync(this.dir, { recursive: true, force: true });
+    if (died) throw died;
   }
 }
 

@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { Ferryd, SeededRandom, batchesOnDisk, hashName, testSeed, waitForEndOffsets, waitUntil, withTimeout } from './harness.mjs';
 import { History, check } from './history.mjs';
-import { restartScenario, seekScenario } from './scenario.mjs';
+import { restartScenario, seekScenario, withBrokerLog } from './scenario.mjs';
 
 const require = createRequire(import.meta.url);
 const { Kafka, Partitioners, CompressionTypes, ConfigResourceTypes, logLevel } = require('kafkajs');
@@ -212,7 +212,7 @@ describe('kafkajs 2.2.4 produce and read back', { timeout: TEST_TIMEOUT }, () =>
     await seekScenario(ferryd, new KafkajsAdapter(ferryd), rngFor('seek'));
   });
 
-  test('gzip batches round trip intact and are stored gzip-compressed', { timeout: TEST_TIMEOUT }, async () => {
+  test('gzip batches round trip intact and are stored gzip-compressed', { timeout: TEST_TIMEOUT }, () => withBrokerLog(ferryd, async () => {
     const adapter = new KafkajsAdapter(ferryd, { compression: CompressionTypes.GZIP, name: 'kafkajs-gzip' });
     const topic = 'kafkajs-gzip';
     await adapter.createTopics({ [topic]: 1 });
@@ -243,7 +243,7 @@ describe('kafkajs 2.2.4 produce and read back', { timeout: TEST_TIMEOUT }, () =>
     assert.deepEqual(check(history, consumed).slice(0, 40), []);
     const codecs = new Set(batchesOnDisk(ferryd.dataDir, topic, 0).map(b => b.codec));
     assert.deepEqual([...codecs], [1]);
-  });
+  }));
 });
 
 describe('kafkajs 2.2.4 admin', { timeout: TEST_TIMEOUT }, () => {

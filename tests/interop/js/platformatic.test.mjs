@@ -14,7 +14,7 @@ import { Admin, CompressionAlgorithms, ConfigResourceTypes, ConfigSources, Consu
 
 import { Ferryd, SeededRandom, batchesOnDisk, hashName, testSeed, waitForEndOffsets, waitUntil, withTimeout } from './harness.mjs';
 import { History, check } from './history.mjs';
-import { restartScenario, seekScenario } from './scenario.mjs';
+import { restartScenario, seekScenario, withBrokerLog } from './scenario.mjs';
 
 const SEED = testSeed();
 const TEST_TIMEOUT = 180000;
@@ -42,7 +42,7 @@ class PlatformaticAdapter {
   }
 
   admin() {
-    return new Admin({ ...this.base('ferry-interop-admin'), retries: 3 });
+    return new Admin({ ...this.base('ferry-interop-admin'), retries: 3, retryDelay: 100 });
   }
 
   async createTopics(topics, configs = {}) {
@@ -188,7 +188,7 @@ describe('@platformatic/kafka 1.35.0 produce and read back', { timeout: TEST_TIM
   });
 
   for (const [codec, id] of [[CompressionAlgorithms.GZIP, 1], [CompressionAlgorithms.SNAPPY, 2], [CompressionAlgorithms.LZ4, 3]]) {
-    test(`${codec} batches round trip intact, are stored ${codec}-compressed and kcat reads them`, { timeout: TEST_TIMEOUT }, async () => {
+    test(`${codec} batches round trip intact, are stored ${codec}-compressed and kcat reads them`, { timeout: TEST_TIMEOUT }, () => withBrokerLog(ferryd, async () => {
       const adapter = new PlatformaticAdapter(ferryd, { compression: codec, name: `platformatic-${codec}` });
       const topic = `platformatic-${codec}`;
       await adapter.createTopics({ [topic]: 1 });
@@ -221,7 +221,7 @@ describe('@platformatic/kafka 1.35.0 produce and read back', { timeout: TEST_TIM
       const viaKcat = kcatValues(ferryd, topic);
       assert.deepEqual(viaKcat.map(m => m.offset), consumed.map(c => c.offset));
       assert.deepEqual(viaKcat.map(m => m.payload), consumed.map(c => c.record.value.toString('utf8')));
-    });
+    }));
   }
 });
 

@@ -137,6 +137,25 @@ export async function killMidStream(adapter, ferryd, history, rng, topic, ready)
 // acks 0/1/all; graceful restart; read+check; more sends; kill -9 with acks=all sends outstanding;
 // more sends after the restart; read+check everything.
 export async function restartScenario(ferryd, adapter, rng) {
+  await withBrokerLog(ferryd, () => runRestartScenario(ferryd, adapter, rng));
+}
+
+export async function seekScenario(ferryd, adapter, rng) {
+  await withBrokerLog(ferryd, () => runSeekScenario(ferryd, adapter, rng));
+}
+
+// Runs fn(); a failure is re-thrown with the tail of the ferryd log attached.
+export async function withBrokerLog(ferryd, fn) {
+  try {
+    await fn();
+  } catch (e) {
+    const wrapped = ferryd.failure(e.stack ?? String(e));
+    wrapped.cause = e;
+    throw wrapped;
+  }
+}
+
+async function runRestartScenario(ferryd, adapter, rng) {
   const history = new History();
   const topics = { [`${adapter.name}-acks0`]: 0, [`${adapter.name}-acks1`]: 1, [`${adapter.name}-acksall`]: 'all' };
   const ready = Object.fromEntries(Object.keys(topics).map(t => [t, PARTITIONS]));
@@ -153,7 +172,7 @@ export async function restartScenario(ferryd, adapter, rng) {
 }
 
 // Reading from an offset in the middle returns exactly the records acked there and after.
-export async function seekScenario(ferryd, adapter, rng) {
+async function runSeekScenario(ferryd, adapter, rng) {
   const history = new History();
   const topic = `${adapter.name}-seek`;
   await adapter.createTopics({ [topic]: PARTITIONS });

@@ -11,7 +11,8 @@ Contract:
   * `stop()` is SIGTERM (graceful; ferryd must exit 0 within the timeout), `kill9()` is SIGKILL
     (a crash). `start()` after either reuses the same ports and data directory.
   * The binary comes from the FERRYD environment variable (CTest sets it to
-    $<TARGET_FILE:ferryd>).
+    $<TARGET_FILE:ferryd>); FERRY_INTEROP_LOG_LEVEL sets ferryd's log.level (default debug:
+    it also logs why a client connection was closed; failures attach the log tail).
   * `test_seed()` reads FERRY_SEED (decimal) or makes a fresh one, and prints it; every random
     choice a test makes must come from a `random.Random(test_seed())` so a failure can be replayed.
 
@@ -33,6 +34,7 @@ import time
 # outgoing connection's local port between a stop and the restart on the same port.
 _PORT_RANGE = (20000, 32000)
 _PORT_PICKER = random.SystemRandom()  # port choice never affects what a test checks
+_SETPRIV = shutil.which("setpriv")  # util-linux: exec with a parent-death signal
 
 
 def test_seed():
@@ -249,7 +251,7 @@ class Ferryd:
             # Known: a restarted broker re-registers only after the old session expires.
             "broker.session.timeout.ms=2000",
             "broker.heartbeat.interval.ms=500",
-            "log.level=info",
+            f"log.level={os.environ.get('FERRY_INTEROP_LOG_LEVEL', 'debug')}",
         ] + self.extra_overrides
         args = [self.binary]
         for o in overrides:
@@ -257,11 +259,15 @@ class Ferryd:
         return args
 
     def _spawn(self):
+        args = self._args()
+        if _SETPRIV:
+            # ferryd dies with the test process, even when CTest kills that on a timeout.
+            args = [_SETPRIV, "--pdeathsig", "KILL", "--"] + args
         with open(self.log_path, "ab") as log:
-            log.write(f"---- start #{self.starts + 1}: {' '.join(self._args())}\n".encode())
+            log.write(f"---- start #{self.starts + 1}: {' '.join(args)}\n".encode())
             log.flush()
             self.proc = subprocess.Popen(
-                self._args(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+                args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
             )
         self.starts += 1
 
@@ -356,15 +362,28 @@ class Ferryd:
         return "\n".join(text.splitlines()[-lines:])
 
     def failure(self, message):
-        return HarnessError(f"{message}\n--- ferryd log tail ({self.log_path}):\n{self.log_tail()}")
+        state = ""
+        if self.proc is not None and self.proc.poll() is not None:
+            state = f" [ferryd is not running: it exited by itself with {self.proc.returncode}]"
+        return HarnessError(
+            f"{message}{state}\n--- ferryd log tail ({self.log_path}):\n{self.log_tail()}")
 
     def close(self):
+        """Stops ferryd (SIGKILL) and removes the temp dir. Raises if ferryd had exited by itself
+        (a crash the test did not cause), with its exit status and log tail."""
+        died = None
         if self.proc is not None:
-            self.kill9()
+            if self.proc.poll() is not None:
+                died = self.failure(f"ferryd died during the test (exit {self.proc.returncode})")
+                self.proc = None
+            else:
+                self.kill9()
         if os.environ.get("FERRY_KEEP_TEST_DIRS"):
             print(f"kept test dir {self.dir}", file=sys.stderr)
         else:
             shutil.rmtree(self.dir, ignore_errors=True)
+        if died is not None:
+            raise died
 
     def __enter__(self):
         return self

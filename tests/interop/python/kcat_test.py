@@ -41,7 +41,7 @@ def kcat_produce(ferryd, topic, partition, lines, acks, headers=(), codec="none"
     done = subprocess.run(args, input=stdin, capture_output=True, timeout=timeout)
     hi = now_ms()
     if done.returncode != 0:
-        raise AssertionError(f"kcat -P failed ({done.returncode}): {done.stderr.decode()[-2000:]}")
+        raise ferryd.failure(f"kcat -P failed ({done.returncode}): {done.stderr.decode()[-3000:]}")
     delivered = [(int(p), int(o)) for p, o in DELIVERED.findall(done.stderr)]
     if any(p != partition for p, _ in delivered):
         raise AssertionError(f"delivered to an unexpected partition: {delivered}")
@@ -55,7 +55,7 @@ def kcat_consume(ferryd, topic, partition=None, offset="beginning", timeout=60):
         args += ["-p", str(partition)]
     done = subprocess.run(args, capture_output=True, timeout=timeout)
     if done.returncode != 0:
-        raise AssertionError(f"kcat -C failed ({done.returncode}): {done.stderr.decode()[-2000:]}")
+        raise ferryd.failure(f"kcat -C failed ({done.returncode}): {done.stderr.decode()[-3000:]}")
     out = []
     for line in done.stdout.decode().splitlines():
         m = json.loads(line)

@@ -116,7 +116,23 @@ def kill_mid_stream(adapter, ferryd, history, rng, topic, ready):
     return acked_before_kill
 
 
+def with_broker_log(ferryd, scenario_fn):
+    """Runs scenario_fn(); any failure is re-raised with the tail of the ferryd log attached."""
+    try:
+        scenario_fn()
+    except Exception as e:
+        raise ferryd.failure(f"{type(e).__name__}: {e}") from e
+
+
 def restart_scenario(test, ferryd, adapter, rng):
+    with_broker_log(ferryd, lambda: _restart_scenario(test, ferryd, adapter, rng))
+
+
+def seek_scenario(test, ferryd, adapter, rng):
+    with_broker_log(ferryd, lambda: _seek_scenario(test, ferryd, adapter, rng))
+
+
+def _restart_scenario(test, ferryd, adapter, rng):
     """acks 0/1/all to three topics; graceful restart; read+check; more sends; kill -9 with acks=all
     sends outstanding; more sends after the restart; read+check everything."""
     history = History()
@@ -134,7 +150,7 @@ def restart_scenario(test, ferryd, adapter, rng):
     read_and_check(test, ferryd, adapter, history, topics)
 
 
-def seek_scenario(test, ferryd, adapter, rng):
+def _seek_scenario(test, ferryd, adapter, rng):
     """assign + seek: reading from an offset in the middle returns exactly the records acked at
     that offset and after, in order."""
     history = History()
