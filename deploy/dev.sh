@@ -5,6 +5,7 @@
 #   deploy/dev.sh run  [ferryd args...]   set up, build (Release) and run ferryd on embedded defaults
 #   deploy/dev.sh test [ctest args...]    set up, build (warnings as errors) and run the whole test suite
 #   deploy/dev.sh asan [ctest args...]    the same tests against an ASan/UBSan build (build-asan/)
+#   deploy/dev.sh fuzz [seconds]          build the libFuzzer targets with clang and run each
 #   deploy/dev.sh build [release|debug|asan]   only set up and build
 #   deploy/dev.sh deps                    only install missing Debian packages
 #
@@ -101,8 +102,25 @@ case "$cmd" in
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
       run_tests "$dir" "$@"
     ;;
+  fuzz)
+    install_deps
+    seconds=${1:-60}
+    dir=${FERRY_BUILD_DIR:-$ROOT/build-fuzz}
+    if [ ! -f "$dir/build.ninja" ]; then
+      CC=clang CXX=clang++ cmake -G Ninja -S "$ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DFERRY_FUZZ=ON -DFERRY_BUILD_BENCH=OFF >&2
+    fi
+    cmake --build "$dir" -j "$JOBS" --target request_frame_fuzzer record_batch_fuzzer >&2
+    for fuzzer in request_frame_fuzzer record_batch_fuzzer; do
+      corpus="$dir/corpus/$fuzzer"
+      mkdir -p "$corpus"
+      log "running $fuzzer for ${seconds}s (corpus $corpus)"
+      "$dir/tests/fuzz/$fuzzer" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 \
+        -print_final_stats=1 "$corpus"
+    done
+    ;;
   *)
-    sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

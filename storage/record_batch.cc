@@ -220,6 +220,12 @@ std::optional<ByteSpan> read_nullable_bytes(ByteReader& r) {
   return r.bytes(static_cast<size_t>(length));
 }
 
+// Kafka (Java) arithmetic wraps; a hostile batch may carry a base offset or base timestamp
+// near the int64 limits, and decoding it must not be undefined behaviour.
+int64_t wrapping_add(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
+}
+
 bool read_record(ByteReader& r, RecordBatchView batch, int32_t index, Record& out) {
   const int32_t length = r.varint();
   if (!r.ok() || length < 0 || static_cast<size_t>(length) > r.remaining()) return false;
@@ -228,10 +234,10 @@ bool read_record(ByteReader& r, RecordBatchView batch, int32_t index, Record& ou
   const int64_t timestamp_delta = body.varlong();
   const int32_t offset_delta = body.varint();
   if (offset_delta != index) return false;  // Kafka's LogValidator: deltas must be 0, 1, 2, ...
-  out.offset = batch.base_offset() + offset_delta;
+  out.offset = Offset(wrapping_add(batch.base_offset().value(), offset_delta));
   out.timestamp = batch.timestamp_type() == TimestampType::kLogAppendTime
                       ? batch.max_timestamp()
-                      : batch.base_timestamp() + timestamp_delta;
+                      : wrapping_add(batch.base_timestamp(), timestamp_delta);
   out.key = read_nullable_bytes(body);
   out.value = read_nullable_bytes(body);
   const int32_t header_count = body.varint();

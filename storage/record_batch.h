@@ -128,8 +128,14 @@ class RecordBatchView {
   int32_t base_sequence() const;
   int32_t records_count() const;
 
-  Offset last_offset() const { return base_offset() + last_offset_delta(); }
-  Offset next_offset() const { return last_offset() + 1; }
+  // Wrapping (as Kafka's Java arithmetic): an unvalidated batch may carry any base offset.
+  Offset last_offset() const {
+    return Offset(static_cast<int64_t>(static_cast<uint64_t>(base_offset().value()) +
+                                       static_cast<uint64_t>(int64_t{last_offset_delta()})));
+  }
+  Offset next_offset() const {
+    return Offset(static_cast<int64_t>(static_cast<uint64_t>(last_offset().value()) + 1));
+  }
   // BatchLength + 12 (as declared; may exceed the bytes viewed if the batch is truncated).
   size_t size_bytes() const;
   // The viewed bytes (the whole batch once validated).

@@ -170,10 +170,17 @@ int32_t Reader::array_length(bool flexible) {
 void Reader::tagged_fields(TaggedFields& unknown,
                            const std::function<bool(uint32_t, Reader&)>& known) {
   const uint32_t count = uvarint32();
+  int64_t previous_tag = -1;
   for (uint32_t i = 0; i < count && ok(); ++i) {
     const uint32_t tag = uvarint32();
     const uint32_t size = uvarint32();
     if (!ok()) return;
+    // KIP-482: tags ascend strictly (each at most once); anything else is malformed.
+    if (static_cast<int64_t>(tag) <= previous_tag) {
+      fail("tagged fields out of order or repeated");
+      return;
+    }
+    previous_tag = tag;
     if (size > remaining()) {
       fail("tagged field exceeds the frame");
       return;

@@ -121,7 +121,7 @@ class Reader {
   // or larger than the bytes left, so callers may reserve `count` elements safely.
   int32_t array_length(bool flexible);
   // Reads a tagged-field section. `known(tag, sub_reader)` decodes a field it knows and returns
-  // true; other tags are stored in `unknown`.
+  // true; other tags are stored in `unknown`. Tags must ascend strictly (KIP-482).
   void tagged_fields(TaggedFields& unknown, const std::function<bool(uint32_t, Reader&)>& known);
 
  private:

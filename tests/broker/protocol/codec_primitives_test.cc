@@ -100,3 +100,27 @@ TEST(KafkaHeaders, request_header_v2_keeps_a_classic_client_id) {
 
 }  // namespace
 }  // namespace ferry::kafka
+
+namespace ferry::kafka {
+namespace {
+
+TEST(KafkaPrimitives, tagged_fields_must_ascend_strictly) {
+  for (const Bytes& section :
+       {Bytes{0x02, 0x05, 0x00, 0x03, 0x00}, Bytes{0x02, 0x03, 0x00, 0x03, 0x00}}) {
+    Bytes frame = section;
+    Reader r(frame);
+    TaggedFields unknown;
+    r.tagged_fields(unknown, [](uint32_t, Reader&) { return false; });
+    EXPECT_FALSE(r.ok());
+    EXPECT_EQ(r.failure(), "tagged fields out of order or repeated");
+  }
+  Bytes ascending{0x02, 0x03, 0x00, 0x05, 0x00};
+  Reader r(ascending);
+  TaggedFields unknown;
+  r.tagged_fields(unknown, [](uint32_t, Reader&) { return false; });
+  EXPECT_TRUE(r.ok());
+  EXPECT_EQ(unknown.size(), 2u);
+}
+
+}  // namespace
+}  // namespace ferry::kafka
