@@ -1,6 +1,7 @@
 #include "broker/broker.h"
 
 #include <algorithm>
+#include <future>
 
 #include "broker/net/executor.h"
 #include "broker/partition_manager.h"
@@ -11,7 +12,8 @@ namespace ferry::broker {
 
 namespace {
 constexpr int64_t kRegistrationRetryMs = 500;
-}
+constexpr int64_t kShutdownHeartbeatTimeoutMs = 3000;
+}  // namespace
 
 struct Broker::MetadataWaiter {
   LogIndex offset;
@@ -91,7 +93,31 @@ Status Broker::start(std::vector<ListenerAddress> client_listeners) {
   return ok_status();
 }
 
+void Broker::announce_shutdown() {
+  controller::BrokerHeartbeatRequest request;
+  {
+    std::lock_guard lock(mutex_);
+    if (!registered_ || stopping_) return;
+    request.broker_id = node_id_;
+    request.broker_epoch = broker_epoch_;
+    request.current_metadata_offset = image_->offset;
+    request.want_shutdown = true;
+  }
+  // Controlled shutdown: the controller fences this broker and moves its leaderships, so the
+  // next start registers at once instead of waiting out this session.
+  auto done = std::make_shared<std::promise<void>>();
+  auto future = done->get_future();
+  controller_.broker_heartbeat(request,
+                               [done](controller::BrokerHeartbeatReply) { done->set_value(); });
+  if (future.wait_for(std::chrono::milliseconds(kShutdownHeartbeatTimeoutMs)) !=
+      std::future_status::ready) {
+    logger("broker")->warn("[node {}] the controller did not confirm the controlled shutdown",
+                           node_id_);
+  }
+}
+
 void Broker::shutdown() {
+  announce_shutdown();
   std::shared_ptr<net::TimerHandle> timer;
   std::vector<std::shared_ptr<MetadataWaiter>> waiters;
   {

@@ -51,7 +51,9 @@ class Broker {
   // heartbeating. `client_listeners` are the bound Kafka listeners (ports resolved), which are
   // advertised unless advertised.listeners says otherwise.
   Status start(std::vector<ListenerAddress> client_listeners);
-  // Stops heartbeating, closes partitions cleanly (clean-shutdown markers). Idempotent.
+  // Tells the controller (controlled shutdown: fenced, leaderships moved, so a restart registers
+  // at once), stops heartbeating, closes partitions cleanly (clean-shutdown markers).
+  // Idempotent.
   void shutdown();
 
   const config::BrokerConfig& config() const { return config_; }
@@ -81,6 +83,7 @@ class Broker {
   void register_with_controller();
   void schedule_heartbeat(int64_t delay_ms);
   void heartbeat();
+  void announce_shutdown();
   void on_heartbeat_reply(const controller::BrokerHeartbeatReply& reply);
 
   const config::BrokerConfig& config_;

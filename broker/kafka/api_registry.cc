@@ -19,7 +19,9 @@ constexpr ApiEntry entry(int16_t min, int16_t max, void (*handle)(RequestContext
 
 // clang-format off
 constexpr ApiEntry kApis[] = {
-  entry<ProduceRequest>(3, 11, handlers::produce),
+  // Advertised from v0 because librdkafka 2.0.2 only compresses with gzip/snappy then
+  // (KAFKA-18659); v0-2 (message format v0/v1) are answered UNSUPPORTED_VERSION per partition.
+  entry<ProduceRequest>(0, 11, handlers::produce),
   entry<FetchRequest>(4, 17, handlers::fetch),
   entry<ListOffsetsRequest>(1, 9, handlers::list_offsets),
   entry<MetadataRequest>(0, 12, handlers::metadata),

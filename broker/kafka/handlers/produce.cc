@@ -7,6 +7,10 @@
 //  * acks=-1 with |ISR| < min.insync.replicas: NOT_ENOUGH_REPLICAS before appending; the ISR
 //    shrinking below it while waiting: NOT_ENOUGH_REPLICAS_AFTER_APPEND.
 //  * The batches are validated and stamped in place inside the request frame (no copy).
+//  * v0-2 (message format v0/v1, which Ferry does not store) get UNSUPPORTED_VERSION for every
+//    partition; the range is advertised from v0 only for librdkafka's feature checks.
+//  * Every append asks for a group-committed fsync at once, so in durable mode the high
+//    watermark (and what consumers see) follows within an fsync, whatever the acks.
 #include <atomic>
 
 #include "broker/kafka/handlers/handlers.h"
@@ -16,6 +20,8 @@
 namespace ferry::kafka::handlers {
 
 namespace {
+
+constexpr int16_t kFirstRecordBatchV2Version = 3;
 
 using PartitionResponse = ProduceResponse::PartitionProduceResponse;
 
@@ -52,6 +58,13 @@ std::vector<Pending> append_all(RequestContext& ctx, ProduceRequest& request,
                   ctx.version());
         continue;
       }
+      if (ctx.version() < kFirstRecordBatchV2Version) {
+        set_error(out, ErrorCode::UNSUPPORTED_VERSION,
+                  "Produce v0-2 (message format v0/v1) is not supported: use Produce v3+ with "
+                  "record batch v2",
+                  ctx.version());
+        continue;
+      }
       if (request.transactional_id.has_value()) {
         set_error(out, ErrorCode::INVALID_REQUEST, "Ferry does not support transactions yet",
                   ctx.version());
@@ -76,6 +89,10 @@ std::vector<Pending> append_all(RequestContext& ctx, ProduceRequest& request,
       out.base_offset = appended->result.base_offset.value();
       out.log_append_time_ms = appended->result.log_append_time_ms;
       out.log_start_offset = appended->result.log_start_offset.value();
+      auto& partitions = broker.partitions();
+      if (partitions.ack_mode() == replication::AckMode::kDurable) {
+        partitions.request_flush(found.partition);
+      }
       if (request.acks == -1) {
         pending.push_back({found.partition, appended->needed_end, min_insync, &out});
       }
@@ -94,13 +111,9 @@ void produce(RequestContextPtr ctx) {
   if (request->acks == 0) return ctx->respond_nothing();
   if (pending.empty()) return ctx->respond(*response);
 
-  auto& partitions = ctx->broker().partitions();
   auto remaining = std::make_shared<std::atomic<size_t>>(pending.size());
   const int64_t timeout_ms = std::max(request->timeout_ms, 0);
   for (auto& wait : pending) {
-    if (partitions.ack_mode() == replication::AckMode::kDurable) {
-      partitions.request_flush(wait.partition);
-    }
     // `request` keeps the frame (and so `response` targets) alive until every wait is done.
     wait.partition->wait_for_high_watermark(
         wait.needed_end, wait.min_insync, timeout_ms,

@@ -128,11 +128,22 @@ TEST_F(BadInputTest, too_new_api_versions_gets_unsupported_version_with_the_supp
   EXPECT_TRUE(has_api_versions);
 }
 
-TEST_F(BadInputTest, unsupported_produce_version_closes_the_connection) {
+TEST_F(BadInputTest, produce_beyond_the_advertised_range_closes_the_connection) {
   KafkaTestClient client(ferryd_->kafka_port());
-  // Produce v2 (we serve 3-11): header v1.
-  ASSERT_TRUE(client.tcp().send_frame({0, 0, 0, 2, 0, 0, 0, 1, 0xFF, 0xFF, 0, 1}));
+  // Produce v12 (we serve up to 11): header v2.
+  ASSERT_TRUE(client.tcp().send_frame({0, 0, 0, 12, 0, 0, 0, 1, 0xFF, 0xFF, 0}));
   EXPECT_TRUE(client.tcp().closed_by_peer());
+}
+
+TEST_F(BadInputTest, produce_v0_to_v2_is_answered_unsupported_version_per_partition) {
+  KafkaTestClient client(ferryd_->kafka_port());
+  for (int16_t version : {0, 1, 2}) {
+    auto response = client.call<ProduceRequest, ProduceResponse>(
+        produce_request("events", one_record_batch(), 1), version);
+    ASSERT_TRUE(response.has_value()) << "v" << version;
+    EXPECT_EQ(response->responses.at(0).partition_responses.at(0).error_code,
+              to_int(ErrorCode::UNSUPPORTED_VERSION));
+  }
 }
 
 TEST_F(BadInputTest, malformed_body_closes_the_connection) {

@@ -158,12 +158,11 @@ def _codec_round_trip(self, codec):
 class KcatCompressionTest(unittest.TestCase):
     """Round trip per codec, then the codec of the stored batches (read from the segment files).
 
-    Known gap (see tests/interop/README.md, "Known broker gaps"): librdkafka 2.0.2 only
-    compresses with gzip, snappy or lz4 if the broker's Produce range includes v0, and lz4 also
-    needs FindCoordinator v0; ferryd advertises Produce 3..11 and no FindCoordinator, so those
-    codecs are sent uncompressed. The *_is_stored_compressed tests for them are expected failures
-    until the broker advertises those versions (an unexpected success fails the run, so the
-    marker cannot go stale)."""
+    librdkafka 2.0.2 only compresses with gzip or snappy if the broker's Produce range includes
+    v0 (ferryd advertises Produce 0..11 for that, KAFKA-18659), and with lz4 only if FindCoordinator
+    v0 is advertised too. FindCoordinator arrives with consumer groups (a later issue), so until
+    then kcat sends lz4 records uncompressed; test_lz4_... pins that client behaviour so it is
+    revisited (it fails) the day FindCoordinator is advertised."""
 
     def setUp(self):
         self.ferryd = Ferryd(overrides=["num.partitions=1"])
@@ -184,10 +183,15 @@ def _make_codec_tests(codec):
         topic = _codec_round_trip(self, codec)
         self.assertEqual(self.stored_codecs(topic), {CODECS[codec]})
 
+    def stored_uncompressed(self):
+        topic = _codec_round_trip(self, codec)
+        self.assertEqual(self.stored_codecs(topic), {CODECS["none"]})
+
     round_trip.__name__ = f"test_{codec}_records_round_trip_intact"
     stored.__name__ = f"test_{codec}_batches_are_stored_with_that_codec"
-    if codec in ("gzip", "snappy", "lz4"):
-        stored = unittest.expectedFailure(stored)
+    if codec == "lz4":
+        stored = stored_uncompressed
+        stored.__name__ = "test_lz4_is_sent_uncompressed_by_librdkafka_until_find_coordinator_exists"
     setattr(KcatCompressionTest, round_trip.__name__, round_trip)
     setattr(KcatCompressionTest, stored.__name__, stored)
 
