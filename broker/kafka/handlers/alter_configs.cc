@@ -20,18 +20,7 @@ void alter_configs(RequestContextPtr ctx) {
     }
     specs.push_back(std::move(spec));
   }
-  alter_configs_via_controller(ctx, std::move(specs), request.validate_only,
-                               [ctx](std::vector<AlterConfigsAnswer> answers) {
-                                 AlterConfigsResponse response;
-                                 for (const auto& a : answers) {
-                                   auto& out = response.responses.emplace_back();
-                                   out.error_code = to_int(a.error);
-                                   if (!a.message.empty()) out.error_message = a.message;
-                                   out.resource_type = a.resource_type;
-                                   out.resource_name = a.resource_name;
-                                 }
-                                 ctx->respond(response);
-                               });
+  alter_and_respond<AlterConfigsResponse>(ctx, std::move(specs), request.validate_only);
 }
 
 }  // namespace ferry::kafka::handlers

@@ -21,18 +21,7 @@ void incremental_alter_configs(RequestContextPtr ctx) {
     }
     specs.push_back(std::move(spec));
   }
-  alter_configs_via_controller(ctx, std::move(specs), request.validate_only,
-                               [ctx](std::vector<AlterConfigsAnswer> answers) {
-                                 IncrementalAlterConfigsResponse response;
-                                 for (const auto& a : answers) {
-                                   auto& out = response.responses.emplace_back();
-                                   out.error_code = to_int(a.error);
-                                   if (!a.message.empty()) out.error_message = a.message;
-                                   out.resource_type = a.resource_type;
-                                   out.resource_name = a.resource_name;
-                                 }
-                                 ctx->respond(response);
-                               });
+  alter_and_respond<IncrementalAlterConfigsResponse>(ctx, std::move(specs), request.validate_only);
 }
 
 }  // namespace ferry::kafka::handlers
