@@ -108,7 +108,7 @@ bool write_once(RemoteControllerApi& api, int64_t value) {
   return r.at(0).error == ErrorCode::NONE;
 }
 
-bool all_caught_up(const test::ControllerProcessCluster& cluster) {
+bool all_caught_up(const controller::test::ControllerProcessCluster& cluster) {
   auto d = cluster.describe(500);
   if (!d.ok() || d->voters.size() != 3) return false;
   for (const auto& v : d->voters) {
@@ -119,7 +119,7 @@ bool all_caught_up(const test::ControllerProcessCluster& cluster) {
 
 // ---- 1. Failover ------------------------------------------------------------------------------
 
-void failover(const Args& args, test::ControllerProcessCluster& cluster) {
+void failover(const Args& args, controller::test::ControllerProcessCluster& cluster) {
   RemoteControllerApi::Options o;
   o.request_timeout_ms = 100;
   o.attempt_timeout_ms = 100;
@@ -129,7 +129,7 @@ void failover(const Args& args, test::ControllerProcessCluster& cluster) {
   int64_t value = 1;
   std::vector<double> failover_ms;
   for (int trial = 0; trial < args.trials; ++trial) {
-    if (!test::eventually([&] { return all_caught_up(cluster) && write_once(api, value++); }, 60000,
+    if (!ferry::test::eventually([&] { return all_caught_up(cluster) && write_once(api, value++); }, 60000,
                           20)) {
       std::fprintf(stderr, "trial %d: the quorum did not recover\n%s", trial,
                    cluster.log_tails().c_str());
@@ -248,7 +248,7 @@ void register_broker(RemoteControllerApi& api, MetadataSource& metadata, std::at
   });
 }
 
-void throughput(const Args& args, test::ControllerProcessCluster& cluster) {
+void throughput(const Args& args, controller::test::ControllerProcessCluster& cluster) {
   auto voters = *parse_voters(cluster.voter_entries());
   RemoteControllerApi api(voters);
   MetadataFollower follower(voters);
@@ -256,7 +256,7 @@ void throughput(const Args& args, test::ControllerProcessCluster& cluster) {
   std::atomic<bool> beating{true};
   std::thread heart;
   register_broker(api, follower, beating, heart);
-  test::eventually(
+  ferry::test::eventually(
       [&] {
         return !follower.image()->brokers.empty() &&
                !follower.image()->brokers.begin()->second.fenced;
@@ -296,7 +296,7 @@ int main(int argc, char** argv) {
       std::filesystem::path(args.dir) / ("ferry-controller-bench-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   {
-    test::ControllerProcessCluster cluster(
+    controller::test::ControllerProcessCluster cluster(
         3, dir,
         {{"controller.quorum.election.timeout.ms", std::to_string(args.election_timeout_ms)},
          {"controller.quorum.heartbeat.interval.ms", std::to_string(args.heartbeat_ms)},

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "tests/cli/process_runner.h"
+#include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 
 namespace ferry::cli::test {
@@ -36,7 +37,7 @@ std::string read_file(const std::filesystem::path& path) {
   return text.str();
 }
 
-// One ferryd node. Ports come from free_loopback_port(); if ferryd exits at once (a port was
+// One ferryd node. Ports come from ferry::test::free_port(); if ferryd exits at once (a port was
 // taken in between) it is started again on new ports, up to three times.
 class LocalFerryd {
  public:
@@ -52,12 +53,13 @@ class LocalFerryd {
 
  private:
   void start() {
-    kafka_port_ = free_loopback_port();
-    controller_port_ = free_loopback_port();
+    kafka_port_ = ferry::test::free_port();
+    controller_port_ = ferry::test::free_port();
     auto log_dir = dir_.path() / ("data-" + std::to_string(kafka_port_));
     log_path_ = dir_.path() / ("ferryd-" + std::to_string(kafka_port_) + ".log");
-    ProcessSpec spec;
+    ferry::test::ChildSpec spec;
     spec.program = FERRYD_BINARY;
+    spec.log = log_path_;
     spec.args = {"--override",
                  "listeners=PLAINTEXT://127.0.0.1:" + std::to_string(kafka_port_) +
                      ",CONTROLLER://127.0.0.1:" + std::to_string(controller_port_),
@@ -65,7 +67,11 @@ class LocalFerryd {
                  "controller.quorum.voters=1@" + controllers(),
                  "--override",
                  "log.dirs=" + log_dir.string()};
-    process_ = std::make_unique<BackgroundProcess>(spec, log_path_.string());
+    process_ = std::make_unique<ferry::test::ChildProcess>(spec);
+    if (!process_->start()) {
+      failure_ = "cannot spawn " + spec.program;
+      return;
+    }
     ready_ = wait_until_serving();
     if (!ready_) {
       failure_ = "ferryd did not start; its log:\n" + read_file(log_path_);
@@ -92,7 +98,7 @@ class LocalFerryd {
   int kafka_port_ = 0;
   int controller_port_ = 0;
   std::filesystem::path log_path_;
-  std::unique_ptr<BackgroundProcess> process_;
+  std::unique_ptr<ferry::test::ChildProcess> process_;
   bool ready_ = false;
   std::string failure_;
 };
@@ -320,7 +326,7 @@ TEST_F(FerryAgainstFerryd, ClusterQuorumShowsTheSingleVoterAsLeader) {
 
 TEST_F(FerryAgainstFerryd,
        ClusterQuorumFallsBackToTheNextControllerAndFailsBoundedWhenNoneAnswers) {
-  std::string dead = "127.0.0.1:" + std::to_string(free_loopback_port());
+  std::string dead = "127.0.0.1:" + std::to_string(ferry::test::free_port());
   ProcessResult fallback =
       ferry({"cluster", "quorum", "--controllers", dead + "," + node_->controllers()});
   EXPECT_EQ(fallback.exit_code, 0) << fallback.err;

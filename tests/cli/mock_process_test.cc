@@ -10,6 +10,7 @@
 
 #include "tests/cli/mock_cluster.h"
 #include "tests/cli/process_runner.h"
+#include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 
 namespace ferry::cli::test {
@@ -311,7 +312,7 @@ TEST_F(FerryAgainstMock, BrokersComeFromTheEnvironmentOrAProfileWithoutTheFlag) 
 
   // The environment wins over the profile: a closed port there fails even though the
   // profile names the mock.
-  std::string closed = "127.0.0.1:" + std::to_string(free_loopback_port());
+  std::string closed = "127.0.0.1:" + std::to_string(ferry::test::free_port());
   ProcessResult env_wins = run_without_flag({"FERRY_BROKERS=" + closed});
   EXPECT_EQ(env_wins.exit_code, 1);
   EXPECT_NE(env_wins.err.find(closed), std::string::npos) << env_wins.err;
@@ -323,10 +324,13 @@ TEST_F(FerryAgainstMock, SigtermStopsAnEndlessConsumeCleanly) {
   produce_ok("orders", "first\n");
   ferry::test::TempDir dir;
   auto log = dir.path() / "consume.out";
-  ProcessSpec spec;
-  spec.program = FERRY_CLI_BINARY;
-  spec.args = {"--brokers", mock_.bootstraps(), "consume", "orders", "--from-beginning"};
-  BackgroundProcess consume(spec, log.string());
+  ferry::test::ChildProcess consume(ferry::test::ChildSpec{
+      FERRY_CLI_BINARY,
+      {"--brokers", mock_.bootstraps(), "consume", "orders", "--from-beginning"},
+      {},
+      true,
+      log});
+  ASSERT_TRUE(consume.start());
   // Once the record is printed the consumer is in its loop (signals are watched by then).
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   std::string printed;
@@ -338,7 +342,7 @@ TEST_F(FerryAgainstMock, SigtermStopsAnEndlessConsumeCleanly) {
   }
   ASSERT_EQ(printed, "first\n");
   auto stop_started = std::chrono::steady_clock::now();
-  EXPECT_EQ(consume.stop(/*grace_ms=*/10'000), 0) << "exit status after SIGTERM";
+  EXPECT_EQ(consume.terminate(/*timeout_ms=*/10'000), 0) << "exit status after SIGTERM";
   EXPECT_LT(std::chrono::steady_clock::now() - stop_started, std::chrono::seconds(10));
 }
 
@@ -348,7 +352,7 @@ class FerryAgainstNothing : public ::testing::Test {
   ProcessResult ferry(std::vector<std::string> args, std::string stdin_data = "") {
     ProcessSpec spec;
     spec.program = FERRY_CLI_BINARY;
-    spec.args = {"--brokers", "127.0.0.1:" + std::to_string(free_loopback_port()), "--timeout",
+    spec.args = {"--brokers", "127.0.0.1:" + std::to_string(ferry::test::free_port()), "--timeout",
                  "1500ms"};
     spec.args.insert(spec.args.end(), args.begin(), args.end());
     spec.stdin_data = std::move(stdin_data);

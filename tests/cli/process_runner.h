@@ -33,30 +33,6 @@ struct ProcessSpec {
 
 ProcessResult run_process(const ProcessSpec& spec);
 
-// A long-running child (a ferryd) with stdout and stderr appended to `log_path`. The
-// destructor stops it like stop() if it is still running.
-class BackgroundProcess {
- public:
-  BackgroundProcess(const ProcessSpec& spec, const std::string& log_path);
-  ~BackgroundProcess();
-  BackgroundProcess(const BackgroundProcess&) = delete;
-  BackgroundProcess& operator=(const BackgroundProcess&) = delete;
-
-  // Whether it is still running (reaps it if it has exited).
-  bool running();
-  // SIGTERM, then SIGKILL if it has not exited within `grace_ms`; waits for it. Returns the
-  // exit status as run_process reports it (-1 when killed by a signal).
-  int stop(int64_t grace_ms = 10'000);
-
- private:
-  bool wait_exit(int64_t timeout_ms);
-  int pid_ = -1;
-  int pidfd_ = -1;
-  int status_ = 0;
-  bool exited_ = false;
-};
-
-// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then released).
-int free_loopback_port();
+// Long-running children (ferryd) and free ports: tests/support/process.h.
 
 }  // namespace ferry::cli::test

@@ -6,8 +6,6 @@
 // Every wait is bounded; nothing sleeps for synchronisation.
 #pragma once
 
-#include <sys/types.h>
-
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -15,12 +13,10 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 
 namespace ferry::test {
-
-// A TCP port on 127.0.0.1 that was free a moment ago.
-uint16_t free_port();
 
 // The ferryd binary under test (FERRYD), or an empty string when unset.
 std::string ferryd_binary();
@@ -45,7 +41,7 @@ class FerrydProcess {
   void kill9();
   // Waits for a process that is expected to exit by itself: its exit code, or nullopt on timeout.
   std::optional<int> wait_exit(int64_t timeout_ms);
-  bool running() const { return pid_ > 0; }
+  bool running() { return child_ && child_->running(); }
 
   uint16_t kafka_port() const { return kafka_port_; }
   uint16_t controller_port() const { return controller_port_; }
@@ -63,7 +59,7 @@ class FerrydProcess {
   std::vector<std::string> overrides_;
   uint16_t kafka_port_;
   uint16_t controller_port_;
-  pid_t pid_ = -1;
+  std::unique_ptr<ChildProcess> child_;
 };
 
 }  // namespace ferry::test

@@ -7,128 +7,52 @@
 // level info (FERRY_CHILD_LOG_LEVEL overrides); a failing test prints the tails.
 #pragma once
 
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "common/config.h"
 #include "common/error.h"
 #include "controller/quorum_admin.h"
-
-extern char** environ;
+#include "tests/support/process.h"
 
 namespace ferry::controller::test {
 
-inline int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
+using ferry::test::eventually;
+using ferry::test::free_port;
 
-inline bool eventually(const std::function<bool()>& condition, int64_t timeout_ms,
-                       int64_t poll_ms = 10) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(poll_ms));
-  }
-  return condition();
-}
-
+// One controller node: ferryd --config <file>, output appended to <log>.
 class FerrydProcess {
  public:
   FerrydProcess(std::string binary, std::filesystem::path config, std::filesystem::path log)
-      : binary_(std::move(binary)), config_(std::move(config)), log_(std::move(log)) {}
-  ~FerrydProcess() { kill9(); }
+      : child_(ferry::test::ChildSpec{std::move(binary),
+                                      {"--config", config.string()},
+                                      // The child logs at info unless FERRY_CHILD_LOG_LEVEL says
+                                      // otherwise (tests themselves run at warn).
+                                      {std::string("FERRY_LOG_LEVEL=") + child_log_level()},
+                                      true,
+                                      std::move(log)}) {}
 
-  bool start() {
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, log_.c_str(), O_WRONLY | O_CREAT | O_APPEND,
-                                     0644);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    std::string config = config_.string();
-    std::vector<char*> argv = {binary_.data(), const_cast<char*>("--config"), config.data(),
-                               nullptr};
-    // The child logs at info (tests run with FERRY_LOG_LEVEL=warn, which it would inherit).
-    std::vector<std::string> env_strings;
-    for (char** e = environ; *e != nullptr; ++e) {
-      if (std::string_view(*e).starts_with("FERRY_LOG_LEVEL=")) continue;
-      env_strings.emplace_back(*e);
-    }
-    const char* child_level = std::getenv("FERRY_CHILD_LOG_LEVEL");  // e.g. debug, to dig in
-    env_strings.emplace_back(std::string("FERRY_LOG_LEVEL=") +
-                             (child_level != nullptr ? child_level : "info"));
-    std::vector<char*> envp;
-    for (auto& e : env_strings)
-      envp.push_back(e.data());
-    envp.push_back(nullptr);
-    const int rc = posix_spawn(&pid_, binary_.c_str(), &actions, nullptr, argv.data(), envp.data());
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) pid_ = -1;
-    return rc == 0;
-  }
-  void kill9() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
+  bool start() { return child_.start(); }
+  void kill9() { child_.kill9(); }
   // SIGTERM and wait up to timeout_ms for a clean exit, then SIGKILL. True if it exited cleanly.
-  bool terminate(int64_t timeout_ms) {
-    if (pid_ <= 0) return true;
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    const bool exited =
-        eventually([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; }, timeout_ms);
-    if (!exited) {
-      kill9();
-      return false;
-    }
-    pid_ = -1;
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-  }
+  bool terminate(int64_t timeout_ms) { return child_.terminate(timeout_ms) == 0; }
   // False once the process has exited (it is reaped).
-  bool alive() {
-    if (pid_ <= 0) return false;
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      return false;
-    }
-    return true;
-  }
-  pid_t pid() const { return pid_; }
+  bool alive() { return child_.running(); }
+  pid_t pid() const { return child_.pid(); }
 
  private:
-  std::string binary_;
-  std::filesystem::path config_;
-  std::filesystem::path log_;
-  pid_t pid_ = -1;
+  static std::string child_log_level() {
+    const char* level = std::getenv("FERRY_CHILD_LOG_LEVEL");  // e.g. debug, to dig in
+    return level != nullptr ? level : "info";
+  }
+  ferry::test::ChildProcess child_;
 };
 
 class ControllerProcessCluster {
