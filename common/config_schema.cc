@@ -105,7 +105,9 @@ constexpr std::array kSchema = {
     "in-sync replica. page-cache: Kafka's behaviour, acknowledged once in memory (weaker).", "",
     INT64_MIN, INT64_MAX, "fsync,page-cache"},
   KeySpec{"log.flush.interval.ms", Type::kLong, "1000",
-    "Background flush period for data nobody waits on (acks=0/1).", "", 1},
+    "page-cache mode: how often partitions are fsynced (data acknowledged but not yet fsynced "
+    "is lost on power failure). fsync mode group-commits every append at once and uses this "
+    "period only as a safety net.", "", 1},
   KeySpec{"log.retention.check.interval.ms", Type::kLong, "300000",
     "How often retention runs.", "", 1},
   KeySpec{"replica.lag.time.max.ms", Type::kLong, "30000",

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <fstream>
+#include <sstream>
 
 #include "common/topic_name.h"
 #include "tests/support/temp_dir.h"
@@ -140,3 +142,33 @@ TEST(TopicName, dot_and_underscore_collide) {
 
 }  // namespace
 }  // namespace ferry
+
+namespace ferry::config {
+namespace {
+
+// docs/configuration.md is the schema's reference rendered by render_help() (what
+// `ferryd --help` prints); this keeps it from drifting. Regenerate with
+//   FERRY_UPDATE_DOCS=1 build/tests/common/common_test --gtest_filter='ConfigDocs.*'
+TEST(ConfigDocs, docs_configuration_md_matches_the_schema) {
+  const std::string path = std::string(FERRY_SOURCE_DIR) + "/docs/configuration.md";
+  const std::string expected =
+      "# Configuration reference\n\n"
+      "Generated from the one configuration schema (`common/config_schema.cc`); `ferryd --help`\n"
+      "prints the same text. Keys are set in a properties file (`ferryd --config FILE`), as\n"
+      "`FERRY_*` environment variables, or with `--override key=value` (later sources win).\n"
+      "Keys marked per-topic are the broker-wide defaults of the topic config named there,\n"
+      "which CreateTopics / AlterConfigs / IncrementalAlterConfigs set per topic.\n\n"
+      "```text\n" +
+      render_help() + "```\n";
+  if (std::getenv("FERRY_UPDATE_DOCS") != nullptr) {
+    std::ofstream(path) << expected;
+  }
+  std::ifstream in(path);
+  std::stringstream actual;
+  actual << in.rdbuf();
+  EXPECT_EQ(actual.str(), expected)
+      << path << " is out of date: regenerate it with FERRY_UPDATE_DOCS=1 (see the test)";
+}
+
+}  // namespace
+}  // namespace ferry::config
