@@ -39,6 +39,9 @@ struct CreateTopicSpec {
   std::map<int32_t, std::vector<NodeId>> assignments;
   // Topic config overrides (topic keys); a null value is INVALID_CONFIG as in Kafka.
   std::vector<std::pair<std::string, std::optional<std::string>>> configs;
+  // Set only by the broker itself for its internal topics (__consumer_offsets,
+  // __transaction_state); clients may not create those names.
+  bool internal = false;
 };
 
 struct CreateTopicResult {

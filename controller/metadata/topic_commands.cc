@@ -167,11 +167,15 @@ std::optional<std::string> existing_collision(const MetadataImage& image, const 
   return std::nullopt;
 }
 
-// Names: the metadata topic, legality, existence, '.'/'_' collisions (with existing topics and
-// with earlier topics of the same request, tracked in `accepted`: collision key -> name).
-Status check_new_topic_name(const MetadataImage& image, const std::string& name,
+// Names: reserved internal topics, legality, existence, '.'/'_' collisions (with existing topics
+// and with earlier topics of the same request, tracked in `accepted`: collision key -> name).
+// Kafka prohibits creating __cluster_metadata; Ferry also reserves __consumer_offsets and
+// __transaction_state, which the broker creates itself (spec.internal) with the configs they
+// need.
+Status check_new_topic_name(const MetadataImage& image, const CreateTopicSpec& spec,
                             const std::map<std::string, std::string>& accepted) {
-  if (name == kClusterMetadataTopic) {
+  const std::string& name = spec.name;
+  if (name == kClusterMetadataTopic || (is_internal_topic(name) && !spec.internal)) {
     return Error(ErrorCode::INVALID_REQUEST,
                  fmt::format("Creation of internal topic {} is prohibited.", name));
   }
@@ -195,7 +199,7 @@ Status plan_one_topic(const MetadataImage& image, const CreateTopicSpec& spec,
                       const CommandConfig& config, Random& random,
                       const std::map<std::string, std::string>& collisions,
                       CreateTopicResult& result, Records& records) {
-  FERRY_TRY(check_new_topic_name(image, spec.name, collisions));
+  FERRY_TRY(check_new_topic_name(image, spec, collisions));
   FERRY_ASSIGN_OR_RETURN(auto overrides, topic_overrides(spec));
   std::vector<PartitionRegistration> parts;
   if (!spec.assignments.empty()) {

@@ -132,7 +132,18 @@ TEST_F(TopicCommandsTest, IllegalAndReservedNamesAreRefused) {
   auto meta = create(spec("__cluster_metadata", 1, 1));
   EXPECT_EQ(meta.error, ErrorCode::INVALID_REQUEST);
   EXPECT_EQ(meta.message, "Creation of internal topic __cluster_metadata is prohibited.");
-  EXPECT_EQ(create(spec("__consumer_offsets", 1, 1)).error, ErrorCode::NONE);
+  auto offsets = create(spec("__consumer_offsets", 1, 1));
+  EXPECT_EQ(offsets.error, ErrorCode::INVALID_REQUEST);
+  EXPECT_EQ(offsets.message, "Creation of internal topic __consumer_offsets is prohibited.");
+  EXPECT_EQ(create(spec("__transaction_state", 1, 1)).error, ErrorCode::INVALID_REQUEST);
+  EXPECT_EQ(create(spec("__mine", 1, 1)).error, ErrorCode::NONE) << "only the internal names";
+}
+
+TEST_F(TopicCommandsTest, TheBrokerMayCreateItsInternalTopics) {
+  add_broker(1);
+  auto s = spec("__consumer_offsets", 1, 1);
+  s.internal = true;
+  EXPECT_EQ(create(s).error, ErrorCode::NONE);
 }
 
 TEST_F(TopicCommandsTest, ConfigsAreValidatedAndStoredAsOverrides) {
