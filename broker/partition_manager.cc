@@ -31,6 +31,13 @@ Result<storage::LogConfig> PartitionManager::log_config_for(
   for (const auto key : kStorageKeys) {
     values[std::string(key)] = config::topic_value(overrides, broker, key);
   }
+  // As in Kafka, only "delete" topics lose segments to retention: a compact-only topic keeps
+  // everything (Ferry has no compaction yet, so it keeps every record).
+  const std::string policy = config::topic_value(overrides, broker, "cleanup.policy");
+  if (policy.find("delete") == std::string::npos) {
+    values["retention.ms"] = "-1";
+    values["retention.bytes"] = "-1";
+  }
   return storage::LogConfig{}.with_overrides(values);
 }
 

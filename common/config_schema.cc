@@ -75,8 +75,9 @@ constexpr std::array kSchema = {
 
   // ---- Logs (per-topic defaults) --------------------------------------------------------------
   KeySpec{"log.cleanup.policy", Type::kList, "delete",
-    "delete: drop old segments by retention. compact is stored but compaction is not implemented "
-    "yet, so compacted topics keep every record.", "cleanup.policy", INT64_MIN, INT64_MAX,
+    "delete: drop old segments by retention. compact is accepted and stored, but Ferry has no "
+    "log compaction yet, so compacted topics keep every record (and are not retained by time "
+    "or size).", "cleanup.policy", INT64_MIN, INT64_MAX,
     "delete,compact"},
   KeySpec{"log.retention.ms", Type::kLong, "604800000",
     "Delete segments whose newest record is older than this (-1: keep forever).", "retention.ms",
