@@ -54,8 +54,10 @@ build_dir_for() {
   esac
 }
 
+# build <release|debug|asan> [targets...]: configure once, then build (everything by default).
 build() {
   local kind=$1
+  shift
   local dir
   dir=$(build_dir_for "$kind")
   local args=(-G Ninja -S "$ROOT" -B "$dir" -DFERRY_WERROR=ON)
@@ -67,7 +69,9 @@ build() {
   if [ ! -f "$dir/build.ninja" ]; then
     cmake "${args[@]}" >&2
   fi
-  cmake --build "$dir" -j "$JOBS" >&2
+  local targets=()
+  for t in "$@"; do targets+=(--target "$t"); done
+  cmake --build "$dir" -j "$JOBS" "${targets[@]}" >&2
   echo "$dir"
 }
 
@@ -88,7 +92,7 @@ case "$cmd" in
   build) install_deps; build "${1:-release}" >/dev/null ;;
   run)
     install_deps
-    dir=$(build release)
+    dir=$(build release ferryd ferry)
     exec "$dir/broker/ferryd" "$@"
     ;;
   test)
