@@ -38,6 +38,8 @@
 
 namespace ferry::storage {
 
+struct IndexBuilder;  // storage-internal: index entries derived by a header walk
+
 // An open file descriptor shared by reference count: the sendfile(2) source of a read result.
 class FileHandle {
  public:
@@ -184,6 +186,8 @@ class Segment {
   // Header walk from position 0 (jumping known holes) rebuilding both indexes, next offset and
   // timestamps. Returns whether the walk reached `limit` without a bad header.
   Result<bool> rebuild_indexes_locked(uint64_t limit);
+  // Adopts what a full header walk derived (both indexes, timestamps) and the next offset.
+  Status install_locked(IndexBuilder ib, Offset next);
   // Header walk from the last offset-index entry to `limit`: next offset, max timestamp, bytes
   // since the last entry. False when the entry does not match its batch or a header is bad.
   Result<bool> walk_tail_locked(uint64_t limit);

@@ -30,14 +30,7 @@ Result<Segment::Located> Segment::locate_once(Offset offset, uint64_t size_limit
   while (pos < size_limit) {
     const auto h = sane_header_at(r, pos);
     if (!r.status().ok()) return r.status().error();
-    bool chain = h.has_value();
-    if (h && !prev_last) {
-      chain = entry ? (h->base_offset() <= entry->offset && entry->offset <= h->last_offset())
-                    : h->base_offset() == base_offset_;
-    } else if (h) {
-      chain = h->base_offset() == *prev_last + 1;
-    }
-    if (!chain) {
+    if (!continues_walk(h, prev_last, entry, base_offset_)) {
       if (!prev_last && entry) *index_mismatch = true;
       return cannot_locate(offset, *file_, pos);
     }

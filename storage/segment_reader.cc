@@ -34,4 +34,12 @@ std::optional<RecordBatchView> sane_header_at(ChunkReader& reader, uint64_t pos)
   return v;
 }
 
+bool continues_walk(const std::optional<RecordBatchView>& h, std::optional<Offset> prev_last,
+                    const std::optional<OffsetEntry>& entry, Offset base) {
+  if (!h) return false;
+  if (prev_last) return h->base_offset() == *prev_last + 1;
+  if (entry) return h->base_offset() <= entry->offset && entry->offset <= h->last_offset();
+  return h->base_offset() == base;
+}
+
 }  // namespace ferry::storage

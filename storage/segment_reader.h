@@ -35,4 +35,10 @@ class ChunkReader {
 // >= 49, the batch ends at or before the reader's limit, magic 2, LastOffsetDelta >= 0.
 std::optional<RecordBatchView> sane_header_at(ChunkReader& reader, uint64_t pos);
 
+// Whether header `h` continues a header walk. The first header (`prev_last` empty) must hold
+// the offset of the index `entry` the walk started from, or start the segment at `base` when
+// the walk started at byte 0; every later one must start right after `prev_last`.
+bool continues_walk(const std::optional<RecordBatchView>& h, std::optional<Offset> prev_last,
+                    const std::optional<OffsetEntry>& entry, Offset base);
+
 }  // namespace ferry::storage

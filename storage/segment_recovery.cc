@@ -14,11 +14,6 @@ namespace ferry::storage {
 
 namespace L = batch_layout;
 
-namespace {
-
-constexpr size_t kScanWindow = 1 << 20;
-constexpr size_t kWalkWindow = 64 << 10;
-
 // Index entries derived while walking batches in order (Kafka's LogSegment.recover rules).
 struct IndexBuilder {
   explicit IndexBuilder(int32_t interval_bytes, Offset base)
@@ -46,6 +41,11 @@ struct IndexBuilder {
     bytes_since += size;
   }
 };
+
+namespace {
+
+constexpr size_t kScanWindow = 1 << 20;
+constexpr size_t kWalkWindow = 64 << 10;
 
 struct BatchFacts {
   Offset base;
@@ -136,12 +136,7 @@ Result<SegmentScan> Segment::scan(const LeaderEpochCache& epochs) {
     force = true;
   }
   holes_ = out.holes;
-  FERRY_TRY(offset_index_.reset(std::move(ib.offsets)));
-  FERRY_TRY(time_index_.reset(std::move(ib.times)));
-  max_timestamp_ = ib.max_ts;
-  offset_of_max_timestamp_ = ib.offset_of_max;
-  bytes_since_index_entry_ = ib.bytes_since;
-  next_offset_.store(expected.value());
+  FERRY_TRY(install_locked(std::move(ib), expected));
   size_.store(size);
   corrupt_tail_.store(out.bad_tail_from.has_value());
   return out;
@@ -162,14 +157,7 @@ Result<bool> Segment::walk_tail_locked(uint64_t limit) {
   while (pos < limit) {
     const auto h = sane_header_at(r, pos);
     if (!r.status().ok()) return r.status().error();
-    bool chain = h.has_value();
-    if (h && !prev_last) {
-      chain = entry ? (h->base_offset() <= entry->offset && entry->offset <= h->last_offset())
-                    : h->base_offset() == base_offset_;
-    } else if (h) {
-      chain = h->base_offset() == *prev_last + 1;
-    }
-    if (!chain) {
+    if (!continues_walk(h, prev_last, entry, base_offset_)) {
       if (!prev_last && entry) return false;  // the index entry does not match: rebuild
       clean = false;
       break;
@@ -191,6 +179,16 @@ Result<bool> Segment::walk_tail_locked(uint64_t limit) {
   max_timestamp_ = max_ts;
   offset_of_max_timestamp_ = offset_of_max;
   return clean;
+}
+
+Status Segment::install_locked(IndexBuilder ib, Offset next) {
+  FERRY_TRY(offset_index_.reset(std::move(ib.offsets)));
+  FERRY_TRY(time_index_.reset(std::move(ib.times)));
+  max_timestamp_ = ib.max_ts;
+  offset_of_max_timestamp_ = ib.offset_of_max;
+  bytes_since_index_entry_ = ib.bytes_since;
+  next_offset_.store(next.value());
+  return ok_status();
 }
 
 Result<bool> Segment::rebuild_indexes_locked(uint64_t limit) {
@@ -221,12 +219,7 @@ Result<bool> Segment::rebuild_indexes_locked(uint64_t limit) {
     exact = true;
     force = false;
   }
-  FERRY_TRY(offset_index_.reset(std::move(ib.offsets)));
-  FERRY_TRY(time_index_.reset(std::move(ib.times)));
-  max_timestamp_ = ib.max_ts;
-  offset_of_max_timestamp_ = ib.offset_of_max;
-  bytes_since_index_entry_ = ib.bytes_since;
-  next_offset_.store(expected.value());
+  FERRY_TRY(install_locked(std::move(ib), expected));
   return clean;
 }
 
