@@ -55,6 +55,9 @@ PartitionManager::PartitionManager(const config::BrokerConfig& config, NodeId se
   FERRY_ASSERT(defaults.ok(), "broker log.* defaults rejected by storage: {}",
                defaults.error().to_string());
   logs_ = std::make_unique<storage::LogManager>(dirs_, *defaults, clock);
+  if (const std::string metadata_dir = config.metadata_log_dir(); !metadata_dir.empty()) {
+    logs_->add_foreign_dir(metadata_dir);
+  }
 }
 
 PartitionManager::~PartitionManager() {

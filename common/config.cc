@@ -349,6 +349,12 @@ double BrokerConfig::get_double(std::string_view key) const {
 std::vector<std::string> BrokerConfig::get_list(std::string_view key) const {
   return split_list(get(key));
 }
+std::string BrokerConfig::metadata_log_dir() const {
+  if (const std::string& dir = get("metadata.log.dir"); !dir.empty()) return dir;
+  const auto dirs = get_list("log.dirs");
+  if (dirs.empty()) return {};
+  return dirs.front() + "/__cluster_metadata";
+}
 Origin BrokerConfig::origin(std::string_view key) const {
   const auto it = values_.find(key);
   return it == values_.end() ? Origin::kDefault : it->second.second;

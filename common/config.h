@@ -98,6 +98,9 @@ class BrokerConfig {
   double get_double(std::string_view key) const;
   std::vector<std::string> get_list(std::string_view key) const;
   Origin origin(std::string_view key) const;
+  // Where the controller keeps its metadata store: metadata.log.dir, else
+  // <first of log.dirs>/__cluster_metadata; empty when both are empty.
+  std::string metadata_log_dir() const;
 
  private:
   Status set(std::string_view key, std::string value, Origin origin, std::string_view where);

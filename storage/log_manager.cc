@@ -26,6 +26,20 @@ LogManager::~LogManager() {
   stop_flusher();
 }
 
+void LogManager::add_foreign_dir(const fs::path& dir) {
+  foreign_dirs_.push_back(dir);
+}
+
+bool LogManager::is_foreign(const fs::path& dir) const {
+  std::error_code ec;
+  const fs::path canonical = fs::weakly_canonical(dir, ec);
+  for (const fs::path& foreign : foreign_dirs_) {
+    std::error_code ec2;
+    if (!ec && fs::weakly_canonical(foreign, ec2) == canonical && !ec2) return true;
+  }
+  return false;
+}
+
 Status LogManager::open_all(const ConfigFor& config_for) {
   for (const fs::path& log_dir : log_dirs_) {
     FERRY_TRY(create_directories_durably(log_dir));
@@ -44,6 +58,7 @@ Status LogManager::open_all(const ConfigFor& config_for) {
         FERRY_TRY(fsync_directory(log_dir));
         continue;
       }
+      if (is_foreign(dir)) continue;
       const auto tp = TopicPartition::parse_dir_name(name);
       if (!tp) {
         logger("storage")->warn("ignoring {}: not a <topic>-<partition> directory", dir.string());

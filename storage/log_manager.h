@@ -48,6 +48,9 @@ class LogManager {
   // partition directory. A partition that fails to open is logged and reported in
   // failed_partitions(); the others open. Errors only for an unusable log dir.
   Status open_all(const ConfigFor& config_for = nullptr);
+  // A directory inside a log dir that belongs to someone else (the controller's metadata store
+  // of a combined node): open_all() skips it instead of warning about it.
+  void add_foreign_dir(const std::filesystem::path& dir);
   const std::map<TopicPartition, RecoveryReport>& recovery_reports() const { return reports_; }
   std::map<TopicPartition, Error> failed_partitions() const;
 
@@ -80,10 +83,12 @@ class LogManager {
  private:
   void flusher_loop();
   std::filesystem::path pick_dir_locked() const;
+  bool is_foreign(const std::filesystem::path& dir) const;
 
   const std::vector<std::filesystem::path> log_dirs_;
   const LogConfig default_config_;
   Clock& clock_;
+  std::vector<std::filesystem::path> foreign_dirs_;  // set before open_all()
 
   mutable std::mutex mu_;
   std::map<TopicPartition, std::shared_ptr<PartitionLog>> logs_;

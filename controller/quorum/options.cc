@@ -74,13 +74,9 @@ Result<QuorumOptions> QuorumOptions::from(const config::BrokerConfig& config, bo
                              "controller.quorum.voters",
                              o.node_id));
   }
-  o.metadata_dir = config.get("metadata.log.dir");
+  o.metadata_dir = config.metadata_log_dir();
   if (o.metadata_dir.empty()) {
-    const auto dirs = config.get_list("log.dirs");
-    if (dirs.empty()) {
-      return Error(ErrorCode::INVALID_CONFIG, "log.dirs is empty and metadata.log.dir is not set");
-    }
-    o.metadata_dir = (std::filesystem::path(dirs.front()) / "__cluster_metadata").string();
+    return Error(ErrorCode::INVALID_CONFIG, "log.dirs is empty and metadata.log.dir is not set");
   }
   o.tick_ms = config.get_long("controller.quorum.heartbeat.interval.ms");
   o.election_timeout_ms = config.get_long("controller.quorum.election.timeout.ms");

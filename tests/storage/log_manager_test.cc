@@ -65,6 +65,27 @@ TEST_F(LogManagerTest,
   EXPECT_TRUE(again.partitions().empty());
 }
 
+TEST_F(LogManagerTest, a_foreign_directory_in_a_log_dir_is_left_alone_even_with_a_partition_name) {
+  // Someone else's directory that happens to parse as <topic>-<partition>: without the
+  // registration open_all would open (and so adopt) it as a partition.
+  const fs::path foreign = root_.path() / "d1" / "__cluster_metadata-0";
+  fs::create_directories(foreign);
+  {
+    LogManager manager(dirs(), config(), clock_);
+    ASSERT_TRUE(manager.open_all().ok());
+    EXPECT_EQ(manager.partitions().size(), 1u);
+  }
+  fs::remove_all(root_.path());
+  fs::create_directories(foreign);
+  LogManager manager(dirs(), config(), clock_);
+  // Spelled differently from the path open_all lists: the match is on the canonical path.
+  manager.add_foreign_dir(root_.path() / "d2" / ".." / "d1" / "__cluster_metadata-0");
+  ASSERT_TRUE(manager.open_all().ok());
+  EXPECT_TRUE(manager.partitions().empty());
+  EXPECT_TRUE(manager.failed_partitions().empty());
+  EXPECT_TRUE(fs::is_empty(foreign));
+}
+
 TEST_F(LogManagerTest, retention_runs_over_every_partition_with_the_given_now) {
   LogManager manager(dirs(), config(), clock_);
   ASSERT_TRUE(manager.open_all().ok());
