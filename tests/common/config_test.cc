@@ -4,6 +4,8 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <regex>
+#include <set>
 #include <sstream>
 
 #include "common/topic_name.h"
@@ -168,6 +170,38 @@ TEST(ConfigDocs, docs_configuration_md_matches_the_schema) {
   actual << in.rdbuf();
   EXPECT_EQ(actual.str(), expected)
       << path << " is out of date: regenerate it with FERRY_UPDATE_DOCS=1 (see the test)";
+}
+
+std::string read_source_file(const std::string& relative) {
+  std::ifstream in(std::string(FERRY_SOURCE_DIR) + "/" + relative);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// The deployment examples are configuration too: a key renamed in the schema must not leave
+// them behind.
+TEST(DeployExamples, the_example_properties_file_loads) {
+  const std::string path = std::string(FERRY_SOURCE_DIR) + "/deploy/ferry.properties.example";
+  BrokerConfig::Sources sources;
+  sources.file_path = path;
+  auto config = BrokerConfig::load(sources);
+  ASSERT_TRUE(config.ok()) << path << ": " << config.error().to_string();
+  EXPECT_EQ(config->get_list("controller.quorum.voters").size(), 3u);
+}
+
+TEST(DeployExamples, every_environment_variable_of_the_kubernetes_manifest_names_a_key) {
+  const std::string yaml = read_source_file("deploy/kubernetes/ferry.yaml");
+  std::set<std::string> known;
+  for (const auto& spec : schema())
+    known.insert(env_name_for_key(spec.name));
+  const std::regex variable("FERRY_[A-Z0-9_]+");
+  size_t seen = 0;
+  for (auto it = std::sregex_iterator(yaml.begin(), yaml.end(), variable);
+       it != std::sregex_iterator(); ++it, ++seen) {
+    EXPECT_TRUE(known.count(it->str()) > 0) << it->str() << " is not a ferryd key";
+  }
+  EXPECT_GE(seen, 4u) << "the manifest should configure ferryd through FERRY_* variables";
 }
 
 }  // namespace
