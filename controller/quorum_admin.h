@@ -21,7 +21,9 @@ struct VoterDescription {
   // last heard from it; -1 unknown.
   int64_t last_caught_up_ms_ago = -1;
   int64_t last_fetch_ms_ago = -1;
-  std::string state;  // "Leader", or the leader's replication state: "Replicate", "Probe", ...
+  // "Leader", "Follower" (being streamed entries), "Follower (probe)" / "Follower (snapshot)"
+  // (being caught up), or "Observer".
+  std::string state;
 };
 
 struct QuorumDescription {

@@ -424,8 +424,9 @@ void QuorumController::note_observer(NodeId id, LogIndex log_end) {
   if (log_end >= committed_.current().offset) o.last_caught_up_ms = now;
   // Forget observers that stopped fetching a while ago (a broker that left).
   const int64_t forget_before = now - 5 * 60 * 1000;
-  std::erase_if(observers_,
-                [forget_before](const auto& kv) { return kv.second.last_fetch_ms < forget_before; });
+  std::erase_if(observers_, [forget_before](const auto& kv) {
+    return kv.second.last_fetch_ms < forget_before;
+  });
 }
 
 // ---- Describe quorum ----------------------------------------------------------------------------
@@ -450,8 +451,15 @@ QuorumDescription QuorumController::describe_now(int64_t now_ms) const {
       if (pr.id != voter.id) continue;
       v.log_end_offset = pr.id == options_.node_id ? status.last_index.value() : pr.match.value();
       v.lag = std::max<int64_t>(0, status.commit.value() - v.log_end_offset);
-      v.state =
-          pr.id == options_.node_id ? "Leader" : std::string(raft::progress_state_name(pr.state));
+      // kafka-metadata-quorum's words; a follower the leader is not streaming to says how it is
+      // being caught up.
+      if (pr.id == options_.node_id) {
+        v.state = "Leader";
+      } else if (pr.state == raft::ProgressState::kReplicate) {
+        v.state = "Follower";
+      } else {
+        v.state = fmt::format("Follower ({})", raft::progress_state_name(pr.state));
+      }
     }
     v.last_caught_up_ms_ago = ago(last_caught_up_ms_, voter.id);
     v.last_fetch_ms_ago = ago(last_contact_ms_, voter.id);

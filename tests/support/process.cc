@@ -5,11 +5,17 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <random>
 #include <string_view>
 #include <thread>
 
@@ -17,20 +23,53 @@ extern char** environ;
 
 namespace ferry::test {
 
-uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+namespace {
+
+bool bindable(uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  const int one = 1;  // as the servers bind: a port in TIME_WAIT is usable
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return 0;
-  }
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  addr.sin_port = htons(port);
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
   ::close(fd);
-  return ntohs(addr.sin_port);
+  return ok;
+}
+
+// An exclusive lock on the port's claim file, kept open (and so held) until the process exits.
+bool claim(uint16_t port) {
+  static const char* const kDir = "/tmp/ferry-test-ports";
+  ::mkdir(kDir, 01777);
+  const std::string path = std::string(kDir) + "/" + std::to_string(port);
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+  if (fd < 0) return false;
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return false;
+  }
+  if (!bindable(port)) {
+    ::close(fd);  // someone else's server: leave the port alone
+    return false;
+  }
+  return true;  // fd intentionally kept open: the claim lasts as long as this process
+}
+
+}  // namespace
+
+uint16_t free_port() {
+  static std::mutex mu;
+  static std::mt19937 rng{std::random_device{}()};  // the choice never affects what is checked
+  std::lock_guard lock(mu);
+  std::uniform_int_distribution<int> pick(20000, 29999);
+  for (int attempt = 0; attempt < 2000; ++attempt) {
+    const auto port = static_cast<uint16_t>(pick(rng));
+    if (claim(port)) return port;
+  }
+  std::fprintf(stderr, "free_port: no free port in [20000, 30000) after 2000 tries\n");
+  std::abort();
 }
 
 bool eventually(const std::function<bool()>& condition, int64_t timeout_ms, int64_t poll_ms) {

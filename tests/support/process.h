@@ -14,7 +14,14 @@
 
 namespace ferry::test {
 
-// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then released).
+// A TCP port on 127.0.0.1 that is free and stays this test process's own until it exits:
+//   * picked in [20000, 30000), below Linux's ephemeral range (32768-60999), so no outgoing
+//     connection of any process takes it between the pick and the bind, or between a kill -9
+//     and the restart on the same port;
+//   * claimed with a lock on /tmp/ferry-test-ports/<port> held until this process exits (the
+//     kernel drops it even on a crash), so concurrently running tests (ctest -j, the Python
+//     harness, which claims the same way) never pick the same port;
+//   * bindable at the time of the pick (nothing else listens there).
 uint16_t free_port();
 
 // Polls `condition` every `poll_ms` until it holds or `timeout_ms` passes; the condition, not the

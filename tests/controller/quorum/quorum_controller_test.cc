@@ -265,6 +265,9 @@ TEST(QuorumControllerTest, DescribeQuorumReportsEveryVoterCaughtUp) {
   ASSERT_EQ(d->voters.size(), 3u);
   EXPECT_EQ(d->voters[0].id, NodeId(leader));
   EXPECT_EQ(d->voters[0].state, "Leader");
+  for (size_t i = 1; i < d->voters.size(); ++i) {
+    EXPECT_TRUE(d->voters[i].state.starts_with("Follower")) << d->voters[i].state;
+  }
   EXPECT_GT(d->leader_epoch, 0);
 }
 

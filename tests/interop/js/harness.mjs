@@ -99,7 +99,9 @@ export async function withTimeout(promise, timeoutMs, what) {
 // --- ports ---------------------------------------------------------------------------------------
 
 // Below Linux's ephemeral range (32768-60999), so an outgoing connection cannot take a port we
-// picked between a stop and the restart on it. The choice never affects what a test checks.
+// picked between a stop and the restart on it. The C++ and Python tests claim ports in
+// 20000-29999 with file locks Node cannot take, so Node keeps to 30000-31999 of its own. The
+// choice never affects what a test checks.
 function portIsFree(port) {
   return new Promise(resolve => {
     const server = net.createServer();
@@ -111,7 +113,7 @@ function portIsFree(port) {
 export async function pickFreePorts(count) {
   const ports = [];
   while (ports.length < count) {
-    const port = 20000 + crypto.randomInt(12000);
+    const port = 30000 + crypto.randomInt(2000);
     if (!ports.includes(port) && (await portIsFree(port))) ports.push(port);
   }
   return ports;

@@ -19,6 +19,7 @@ Contract:
 Not thread-safe: one `Ferryd` is driven by one test thread.
 """
 
+import fcntl
 import os
 import random
 import shutil
@@ -31,8 +32,12 @@ import tempfile
 import time
 
 # Below Linux's default ephemeral range (32768-60999): a port we pick cannot be taken by an
-# outgoing connection's local port between a stop and the restart on the same port.
-_PORT_RANGE = (20000, 32000)
+# outgoing connection's local port between a stop and the restart on the same port. Shared with
+# the C++ tests (tests/support/process.cc), which claim ports the same way: a lock on
+# /tmp/ferry-test-ports/<port> held until the process exits. The Node harness uses 30000-32000.
+_PORT_RANGE = (20000, 30000)
+_PORT_CLAIM_DIR = "/tmp/ferry-test-ports"
+_claimed_ports = []  # open claim files: the locks last as long as this process
 _PORT_PICKER = random.SystemRandom()  # port choice never affects what a test checks
 _SETPRIV = shutil.which("setpriv")  # util-linux: exec with a parent-death signal
 
@@ -54,12 +59,27 @@ def _port_is_free(port):
     return True
 
 
+def _claim(port):
+    os.makedirs(_PORT_CLAIM_DIR, mode=0o1777, exist_ok=True)
+    claim = open(os.path.join(_PORT_CLAIM_DIR, str(port)), "a")  # close-on-exec by default
+    try:
+        fcntl.flock(claim, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        claim.close()
+        return False
+    if not _port_is_free(port):
+        claim.close()
+        return False
+    _claimed_ports.append(claim)
+    return True
+
+
 def pick_free_ports(count):
-    """`count` distinct loopback ports that were free a moment ago."""
+    """`count` distinct loopback ports, free and claimed by this process until it exits."""
     ports = []
     while len(ports) < count:
         port = _PORT_PICKER.randrange(*_PORT_RANGE)
-        if port not in ports and _port_is_free(port):
+        if _claim(port):
             ports.append(port)
     return ports
 
