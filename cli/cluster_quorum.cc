@@ -142,31 +142,21 @@ int run_cluster_quorum(const CommandContext& ctx) {
   auto options = parse_cluster_quorum(ctx.inv, ctx.env);
   if (!options.ok()) return ctx.usage_failure(options.error());
   Reporter reporter(ctx.err, ctx.command_name());
-  Deadline deadline(ctx.global.timeout_ms);
-  std::optional<controller::QuorumDescription> quorum;
-  std::optional<Error> last;
-  for (const auto& address : options->controllers) {
-    if (deadline.expired()) break;
-    auto described = controller::describe_quorum(address, deadline.remaining_ms());
-    if (described.ok()) {
-      quorum = std::move(described).value();
-      break;
-    }
-    last = described.error().with_context(address);
-  }
-  if (!quorum) {
+  auto described = controller::describe_quorum_any(options->controllers, ctx.global.timeout_ms);
+  if (!described.ok()) {
     reporter.item_failed(fmt::format("{}", fmt::join(options->controllers, ",")),
-                         last.value_or(Error(ErrorCode::REQUEST_TIMED_OUT, "")));
+                         described.error());
     return reporter.exit_code();
   }
+  const controller::QuorumDescription& quorum = *described;
   if (ctx.global.format == OutputFormat::kJson) {
-    emit_json(ctx.out, quorum_json(*quorum, *options));
+    emit_json(ctx.out, quorum_json(quorum, *options));
     return reporter.exit_code();
   }
   std::string text;
-  if (options->status) text += quorum_status_text(*quorum);
+  if (options->status) text += quorum_status_text(quorum);
   if (options->status && options->replication) text += "\n";
-  if (options->replication) text += replication_text(*quorum);
+  if (options->replication) text += replication_text(quorum);
   ctx.out << text;
   return reporter.exit_code();
 }

@@ -2,6 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
 #include "controller/grpc/convert.h"
 #include "controller/grpc/grpc_util.h"
 #include "controller/quorum/options.h"
@@ -36,16 +40,38 @@ Result<QuorumDescription> describe_quorum(const std::string& address, int64_t ti
   return grpc_convert::from_proto(response);
 }
 
+Result<QuorumDescription> describe_quorum_any(const std::vector<std::string>& addresses,
+                                              int64_t timeout_ms) {
+  using Clock = std::chrono::steady_clock;
+  constexpr int64_t kAttemptMs = 2000;  // one unresponsive voter must not use up the budget
+  const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  const auto remaining_ms = [&] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+  };
+  Error last(ErrorCode::REQUEST_TIMED_OUT,
+             fmt::format("no voter answered within {} ms", timeout_ms));
+  if (addresses.empty()) return Error(ErrorCode::INVALID_REQUEST, "no controller address given");
+  auto backoff = std::chrono::milliseconds(50);
+  while (true) {
+    for (const auto& address : addresses) {
+      if (remaining_ms() <= 0) return last;
+      auto described = describe_quorum(address, std::min(remaining_ms(), kAttemptMs));
+      if (described.ok()) return described;
+      last = described.error().with_context(address);
+    }
+    if (remaining_ms() <= backoff.count()) return last;
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(500));
+  }
+}
+
 Result<QuorumDescription> describe_quorum_of(const std::vector<std::string>& voters,
                                              int64_t timeout_ms) {
   FERRY_ASSIGN_OR_RETURN(auto parsed, parse_voters(voters));
-  Error last(ErrorCode::NOT_CONTROLLER, "no voter answered");
-  for (const auto& v : parsed) {
-    auto described = describe_quorum(v.address(), timeout_ms);
-    if (described.ok()) return described;
-    last = described.error();
-  }
-  return last;
+  std::vector<std::string> addresses;
+  for (const auto& v : parsed)
+    addresses.push_back(v.address());
+  return describe_quorum_any(addresses, timeout_ms);
 }
 
 }  // namespace ferry::controller

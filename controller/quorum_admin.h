@@ -44,7 +44,13 @@ struct QuorumDescription {
 // answers.
 Result<QuorumDescription> describe_quorum(const std::string& address, int64_t timeout_ms = 5000);
 
-// The same, trying each `id@host:port` entry of controller.quorum.voters until one answers.
+// Asks each of `addresses` in turn, round after round with a short back-off, until one answers
+// or `timeout_ms` passes: right after the leader dies the others still name it for up to an
+// election timeout, then elect a new one. Returns the last error when none answered.
+Result<QuorumDescription> describe_quorum_any(const std::vector<std::string>& addresses,
+                                              int64_t timeout_ms = 5000);
+
+// describe_quorum_any() over the `id@host:port` entries of controller.quorum.voters.
 Result<QuorumDescription> describe_quorum_of(const std::vector<std::string>& voters,
                                              int64_t timeout_ms = 5000);
 
