@@ -1,8 +1,13 @@
 #include "cli/args.h"
 
 #include <optional>
+#include <set>
+#include <string_view>
+#include <vector>
 
 #include <fmt/format.h>
+
+#include "common/text.h"
 
 namespace ferry::cli {
 namespace {
@@ -119,6 +124,20 @@ Resolution resolve_command(std::span<const std::string> argv) {
   return r;
 }
 
+// " (did you mean 'X'?)" for a mistyped word after `path`, or "".
+std::string did_you_mean(const std::string& path, std::string_view word) {
+  const std::string prefix = path.empty() ? "" : path + " ";
+  std::set<std::string_view> next;  // the words that may follow `path`
+  for (const auto& spec : command_specs()) {
+    if (!spec.path.starts_with(prefix)) continue;
+    std::string_view rest = spec.path.substr(prefix.size());
+    next.insert(rest.substr(0, rest.find(' ')));
+  }
+  const std::vector<std::string_view> candidates(next.begin(), next.end());
+  const auto best = closest(word, candidates, word.size() <= 4 ? 1 : 2);
+  return best ? fmt::format(" (did you mean '{}'?)", *best) : "";
+}
+
 Error unresolved_error(const Resolution& r) {
   std::string_view what = r.path.empty() ? "command" : "subcommand";
   if (!r.stop) return usage_error_for_path(r.path, fmt::format("missing {}", what));
@@ -127,7 +146,8 @@ Error unresolved_error(const Resolution& r) {
                                                     "the command)",
                                                     *r.stop));
   }
-  return usage_error_for_path(r.path, fmt::format("unknown {} '{}'", what, *r.stop));
+  return usage_error_for_path(
+      r.path, fmt::format("unknown {} '{}'{}", what, *r.stop, did_you_mean(r.path, *r.stop)));
 }
 
 Result<Invocation> help_invocation(const Resolution& r, std::span<const std::string> argv) {

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "common/file_util.h"
+#include "common/text.h"
 
 extern char** environ;
 
@@ -36,21 +37,6 @@ std::vector<std::string> split_list(std::string_view value) {
     start = comma + 1;
   }
   return out;
-}
-
-size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j)
-    prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t subst = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, subst});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
 }
 
 Error invalid_value(std::string_view key, std::string_view value, std::string_view why) {
@@ -143,18 +129,12 @@ const KeySpec* find_topic_key(std::string_view topic_key) {
 }
 
 std::string_view closest_key(std::string_view unknown, bool topic_keys) {
-  std::string_view best;
-  size_t best_distance = SIZE_MAX;
+  std::vector<std::string_view> keys;
   for (const auto& spec : schema()) {
-    const std::string_view candidate = topic_keys ? spec.topic_name : spec.name;
-    if (candidate.empty()) continue;
-    const size_t d = edit_distance(unknown, candidate);
-    if (d < best_distance) {
-      best_distance = d;
-      best = candidate;
-    }
+    const std::string_view key = topic_keys ? spec.topic_name : spec.name;
+    if (!key.empty()) keys.push_back(key);
   }
-  return best;
+  return closest(unknown, keys).value_or("");
 }
 
 Status validate_value(const KeySpec& spec, std::string_view key, std::string_view value) {

@@ -57,6 +57,15 @@ TEST(Args, UnknownSubcommandIsNamed) {
   expect_usage_error({"topic", "bogus"}, "unknown subcommand 'bogus'");
 }
 
+TEST(Args, AMistypedCommandGetsASuggestionAndANonsenseOneDoesNot) {
+  expect_usage_error({"topci", "list"}, "unknown command 'topci' (did you mean 'topic'?)");
+  expect_usage_error({"topic", "descrbe"},
+                     "unknown subcommand 'descrbe' (did you mean 'describe'?)");
+  expect_usage_error({"cluster", "quorom"}, "unknown subcommand 'quorom' (did you mean 'quorum'?)");
+  CliRun far = run({"bogus"});
+  EXPECT_EQ(far.err.find("did you mean"), std::string::npos) << far.err;
+}
+
 TEST(Args, UnknownLongFlagIsNamed) {
   expect_usage_error({"topic", "create", "t", "--bogus"}, "unknown flag '--bogus'");
   expect_usage_error({"topic", "create", "t", "--bogus=1"}, "unknown flag '--bogus=1'");
