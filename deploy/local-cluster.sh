@@ -49,6 +49,13 @@ wait_serving() {
   return 1
 }
 
+# Whether pid is a live process (an exited node that nobody reaped yet is a zombie: not live).
+running() {
+  local state
+  state=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+  [[ $state != Z* ]]
+}
+
 brokers() {
   local n out=""
   n=$(count)
@@ -75,11 +82,26 @@ case "$cmd" in
     "$BUILD/cli/ferry" cluster info --brokers "$(brokers)" || true
     ;;
   stop)
+    # SIGTERM is a graceful stop (requests drain, logs close cleanly); wait for every node.
     for f in "$DIR"/node-*/pid; do
       [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true
     done
-    wait 2>/dev/null || true
-    echo "stopped"
+    status=0
+    for f in "$DIR"/node-*/pid; do
+      [ -f "$f" ] || continue
+      pid=$(cat "$f")
+      node=$(basename "$(dirname "$f")")
+      for _ in $(seq 1 600); do
+        running "$pid" || break
+        sleep 0.1
+      done
+      if running "$pid"; then
+        echo "$node (pid $pid) did not stop within 60 s; see $DIR/$node/ferryd.log" >&2
+        status=1
+      fi
+    done
+    [ "$status" -eq 0 ] && echo "stopped"
+    exit "$status"
     ;;
   kill)
     kill -9 "$(cat "$DIR/node-$2/pid")"

@@ -78,12 +78,16 @@ struct RemoteCall : std::enable_shared_from_this<RemoteCall<Req, Resp, Reply>> {
   Resp response;
   size_t target = 0;
 
+  // Callbacks (done, finish) never run under impl->mutex: finish() takes it, and a callback may
+  // start another call.
   void start() {
+    bool closed = false;
     {
       std::lock_guard lock(impl->mutex);
-      if (impl->closed) return done(failure(ErrorCode::NOT_CONTROLLER, "the client is shut down"));
-      ++impl->outstanding;
+      closed = impl->closed;
+      if (!closed) ++impl->outstanding;
     }
+    if (closed) return done(failure(ErrorCode::NOT_CONTROLLER, "the client is shut down"));
     deadline_ms = now_ms() + impl->options.request_timeout_ms;
     backoff_ms = impl->options.min_backoff_ms;
     attempt();
@@ -98,12 +102,13 @@ struct RemoteCall : std::enable_shared_from_this<RemoteCall<Req, Resp, Reply>> {
         std::chrono::system_clock::now() +
         std::chrono::milliseconds(std::min(left, impl->options.attempt_timeout_ms)));
     response.Clear();
+    bool closed = false;
     {
       std::lock_guard lock(impl->mutex);
-      if (impl->closed)
-        return finish(failure(ErrorCode::NOT_CONTROLLER, "the client is shut down"));
-      impl->in_flight.insert(context.get());
+      closed = impl->closed;
+      if (!closed) impl->in_flight.insert(context.get());
     }
+    if (closed) return finish(failure(ErrorCode::NOT_CONTROLLER, "the client is shut down"));
     invoke(*impl->stubs[target], context.get(), &request, &response,
            [self](grpc::Status status) { self->on_done(std::move(status)); });
   }

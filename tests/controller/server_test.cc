@@ -5,11 +5,15 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <future>
 #include <thread>
 
 #include "common/config.h"
 #include "common/random.h"
+#include "controller/grpc/remote_api.h"
+#include "controller/quorum/options.h"
 #include "controller/quorum_admin.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
@@ -177,5 +181,33 @@ TEST_F(ServerTest, TheControllerListenerMustBeFree) {
       << second.error().to_string();
 }
 
+// A broker stopping while its controller calls are retrying (the quorum is gone, as when every
+// node of a cluster is stopped at once) must still stop: shutdown cancels the calls and each
+// ends with NOT_CONTROLLER. It once deadlocked: the retry that saw the client closed ended the
+// call while holding the client's lock, which ending the call takes again.
+TEST(RemoteControllerApiTest, ShutdownWhileCallsAreRetryingEndsThemAndReturns) {
+  RemoteControllerApi::Options options;
+  options.request_timeout_ms = 60'000;
+  options.attempt_timeout_ms = 200;
+  options.min_backoff_ms = 20;
+  auto api = std::make_shared<RemoteControllerApi>(
+      std::vector<VoterAddress>{{NodeId(1), "127.0.0.1", free_port()}}, options);  // no one there
+  auto replies = std::make_shared<std::promise<ErrorCode>>();
+  BrokerHeartbeatRequest hb;
+  hb.broker_id = NodeId(7);
+  api->broker_heartbeat(hb, [replies](BrokerHeartbeatReply r) { replies->set_value(r.error); });
+  auto stopped = std::make_shared<std::promise<void>>();
+  std::thread([api, stopped] {
+    api->shutdown();
+    stopped->set_value();
+  }).detach();
+  if (stopped->get_future().wait_for(std::chrono::seconds(20)) != std::future_status::ready) {
+    std::fprintf(stderr, "RemoteControllerApi::shutdown() did not return within 20 s\n");
+    std::_Exit(1);  // a deadlocked thread cannot be joined: fail the whole binary at once
+  }
+  auto reply = replies->get_future();
+  ASSERT_EQ(reply.wait_for(std::chrono::seconds(1)), std::future_status::ready);
+  EXPECT_EQ(reply.get(), ErrorCode::NOT_CONTROLLER);
+}
 }  // namespace
 }  // namespace ferry::controller
