@@ -62,7 +62,8 @@ constexpr std::array kSchema = {
   KeySpec{"num.partitions", Type::kInt, "1", "Default partition count of new topics.", "", 1,
     kIntMax},
   KeySpec{"default.replication.factor", Type::kShort, "1",
-    "Default replication factor of new topics.", "", 1, 32767},
+    "Default replication factor of new topics. At most 1 until Ferry replicates partitions "
+    "between brokers.", "", 1, 1},
   KeySpec{"auto.create.topics.enable", Type::kBoolean, "true",
     "Create unknown topics on Metadata requests that allow it (and on Produce)."},
   KeySpec{"delete.topic.enable", Type::kBoolean, "true", "Allow deleting topics."},

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <memory>
 #include <regex>
+#include <set>
 #include <sstream>
 
 #include "tests/cli/process_runner.h"
@@ -338,6 +339,89 @@ TEST_F(FerryAgainstFerryd,
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_LT(r.elapsed_ms, 10'000);
   EXPECT_TRUE(r.err.starts_with("ferry: cluster quorum: " + dead + ": ")) << r.err;
+}
+
+// A second ferryd, broker only (node 2), joining the quorum of a LocalFerryd: two brokers.
+class TwoBrokers : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(node_.ready()) << node_.failure();
+    port_ = ferry::test::free_port();
+    ferry::test::ChildSpec spec;
+    spec.program = FERRYD_BINARY;
+    spec.log = dir_.path() / "broker-2.log";
+    spec.args = {"--override", "node.id=2",
+                 "--override", "process.roles=broker",
+                 "--override", "listeners=PLAINTEXT://127.0.0.1:" + std::to_string(port_),
+                 "--override", "controller.quorum.voters=1@" + node_.controllers(),
+                 "--override", "log.dirs=" + (dir_.path() / "data-2").string()};
+    broker2_ = std::make_unique<ferry::test::ChildProcess>(spec);
+    ASSERT_TRUE(broker2_->start());
+    ASSERT_TRUE(ferry::test::eventually(
+        [&] {
+          ProcessResult r = ferry({"cluster", "info", "--format", "json"});
+          return r.exit_code == 0 && r.out.find(R"("id":2,)") != std::string::npos;
+        },
+        kStartTimeoutMs, 100))
+        << "broker 2 did not join; its log:\n"
+        << read_file(spec.log);
+  }
+
+  std::string brokers() const { return node_.brokers() + ",127.0.0.1:" + std::to_string(port_); }
+  ProcessResult ferry(std::vector<std::string> args, std::string stdin_data = "") {
+    ProcessSpec spec;
+    spec.program = FERRY_CLI_BINARY;
+    spec.args = {"--brokers", brokers(), "--timeout", "15s"};
+    spec.args.insert(spec.args.end(), args.begin(), args.end());
+    spec.stdin_data = std::move(stdin_data);
+    spec.timeout_ms = kProcessTimeoutMs;
+    return run_process(spec);
+  }
+
+  LocalFerryd node_;
+  ferry::test::TempDir dir_;
+  int port_ = 0;
+  std::unique_ptr<ferry::test::ChildProcess> broker2_;
+};
+
+// Until brokers replicate, a follower replica would never catch up: acks=all would time out
+// and consumers would see nothing. So a factor the cluster could place is refused with a
+// precise error; one it could not place gets Kafka's message from the controller.
+TEST_F(TwoBrokers, ReplicationFactorAboveOneIsRefusedAndOneSpreadsOverBothBrokers) {
+  ProcessResult wide = ferry({"topic", "create", "wide", "-r", "2"});
+  EXPECT_EQ(wide.exit_code, 1);
+  EXPECT_TRUE(
+      wide.err.starts_with("ferry: topic create: wide: INVALID_REPLICATION_FACTOR: "
+                           "Replication factor 2 is not supported yet"))
+      << wide.err;
+  ProcessResult wider = ferry({"topic", "create", "wider", "-r", "3"});
+  EXPECT_EQ(wider.exit_code, 1);
+  EXPECT_NE(wider.err.find("because only 2 broker(s) are registered"), std::string::npos)
+      << wider.err;
+
+  // Factor 1: partitions are placed on both brokers, and records produced through the
+  // bootstrap list reach each leader and come back.
+  ProcessResult created = ferry({"topic", "create", "spread", "-p", "4", "-r", "1"});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  ProcessResult described = ferry({"topic", "describe", "spread", "--format", "json"});
+  ASSERT_EQ(described.exit_code, 0) << described.err;
+  EXPECT_NE(described.out.find(R"("leader":1)"), std::string::npos) << described.out;
+  EXPECT_NE(described.out.find(R"("leader":2)"), std::string::npos) << described.out;
+  std::string input;
+  std::multiset<std::string> sent;
+  for (int i = 0; i < 40; ++i) {
+    input += "k" + std::to_string(i) + "\tv" + std::to_string(i) + "\n";
+    sent.insert("v" + std::to_string(i));
+  }
+  ProcessResult produced = ferry({"produce", "spread", "--parse-key", "--acks", "all"}, input);
+  ASSERT_EQ(produced.exit_code, 0) << produced.err;
+  ProcessResult consumed = ferry({"consume", "spread", "--from-beginning", "-e"});
+  ASSERT_EQ(consumed.exit_code, 0) << consumed.err;
+  std::multiset<std::string> received;
+  std::istringstream lines(consumed.out);
+  for (std::string line; std::getline(lines, line);)
+    received.insert(line);
+  EXPECT_EQ(received, sent);
 }
 
 }  // namespace

@@ -1,7 +1,10 @@
 // CreateTopics (19): validated and committed by the controller quorum (forwarded to the active
 // controller); the answer waits until this broker's metadata image includes the new topics, so
 // a client's next Metadata request on this broker sees them.
+#include <algorithm>
 #include <map>
+#include <optional>
+#include <string>
 
 #include "broker/broker.h"
 #include "broker/kafka/handlers/handlers.h"
@@ -26,6 +29,24 @@ void fill_configs(RequestContext& ctx, const controller::CreateTopicResult& r, R
   }
 }
 
+// Ferry does not replicate partitions between brokers yet (the ISR fetch loop comes next): a
+// partition with followers would never advance its high watermark, so acks=all producers would
+// time out and consumers would see nothing. Such topics are refused with a precise error. A
+// factor the cluster could not place anyway is left to the controller, which answers with
+// Kafka's own message ("Unable to replicate the partition 3 time(s): ...").
+std::optional<std::string> unsupported_replication(const controller::CreateTopicSpec& spec,
+                                                   size_t registered_brokers) {
+  size_t factor = spec.replication_factor > 0 ? static_cast<size_t>(spec.replication_factor) : 1;
+  for (const auto& [partition, replicas] : spec.assignments)
+    factor = std::max(factor, replicas.size());
+  if (factor <= 1 || factor > registered_brokers) return std::nullopt;
+  return fmt::format(
+      "Replication factor {} is not supported yet: Ferry does not replicate partitions between "
+      "brokers until its ISR fetch loop lands, so every replica but the leader would stay behind. "
+      "Use replication factor 1.",
+      factor);
+}
+
 }  // namespace
 
 void create_topics(RequestContextPtr ctx) {
@@ -36,6 +57,8 @@ void create_topics(RequestContextPtr ctx) {
   std::map<std::string, int> counts;
   for (const auto& t : request.topics)
     ++counts[t.name];
+  const size_t registered_brokers = ctx->broker().image()->brokers.size();
+  std::map<std::string, std::string> refused;  // name -> why (replication not supported yet)
   std::vector<controller::CreateTopicSpec> specs;
   for (const auto& t : request.topics) {
     if (counts[t.name] > 1) continue;
@@ -49,11 +72,15 @@ void create_topics(RequestContextPtr ctx) {
     }
     for (const auto& c : t.configs)
       spec.configs.emplace_back(c.name, c.value);
+    if (auto why = unsupported_replication(spec, registered_brokers)) {
+      refused.emplace(t.name, std::move(*why));
+      continue;
+    }
     specs.push_back(std::move(spec));
   }
 
-  auto respond = [ctx, request = std::move(request),
-                  counts](std::vector<controller::CreateTopicResult> results) {
+  auto respond = [ctx, request = std::move(request), counts,
+                  refused](std::vector<controller::CreateTopicResult> results) {
     CreateTopicsResponse response;
     std::map<std::string, const controller::CreateTopicResult*> by_name;
     for (const auto& r : results)
@@ -67,6 +94,11 @@ void create_topics(RequestContextPtr ctx) {
             "Create topics request from client `{}` contains multiple entries for the following "
             "topics: {}",
             ctx->client_id(), t.name);
+        continue;
+      }
+      if (const auto it = refused.find(t.name); it != refused.end()) {
+        out.error_code = to_int(ErrorCode::INVALID_REPLICATION_FACTOR);
+        out.error_message = it->second;
         continue;
       }
       const auto* r = by_name.at(t.name);
