@@ -79,7 +79,7 @@ constexpr FlagSpec kQuorumFlags[] = {
 constexpr CommandSpec kCommands[] = {
     {CommandId::kTopicCreate, "topic create", "TOPIC...", 1, -1, "Create topics",
      "Creates one or more topics with CreateTopics. Without -p/-r the broker's defaults apply.\n"
-     "Example: ferry topic create orders -p 6 -r 3 -c retention.ms=86400000",
+     "Example: ferry topic create orders -p 6 -c retention.ms=86400000",
      kTopicCreateFlags},
     {CommandId::kTopicList, "topic list", "", 0, 0, "List topics",
      "Lists the topics in the cluster with their partition count and replication factor.",
