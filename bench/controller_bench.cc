@@ -129,8 +129,8 @@ void failover(const Args& args, controller::test::ControllerProcessCluster& clus
   int64_t value = 1;
   std::vector<double> failover_ms;
   for (int trial = 0; trial < args.trials; ++trial) {
-    if (!ferry::test::eventually([&] { return all_caught_up(cluster) && write_once(api, value++); }, 60000,
-                          20)) {
+    if (!ferry::test::eventually([&] { return all_caught_up(cluster) && write_once(api, value++); },
+                                 60000, 20)) {
       std::fprintf(stderr, "trial %d: the quorum did not recover\n%s", trial,
                    cluster.log_tails().c_str());
       std::exit(1);

@@ -20,4 +20,5 @@ namespace ferry::detail {
   } while (0)
 
 // FERRY_PANIC("format {}", args...): unconditional stop.
-#define FERRY_PANIC(...) ::ferry::detail::panic(__FILE__, __LINE__, nullptr, ::fmt::format(__VA_ARGS__))
+#define FERRY_PANIC(...) \
+  ::ferry::detail::panic(__FILE__, __LINE__, nullptr, ::fmt::format(__VA_ARGS__))

@@ -28,7 +28,9 @@ inline std::string_view as_string_view(ByteSpan b) {
   return {reinterpret_cast<const char*>(b.data()), b.size()};
 }
 
-inline uint16_t load_be16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
+inline uint16_t load_be16(const uint8_t* p) {
+  return static_cast<uint16_t>((p[0] << 8) | p[1]);
+}
 inline uint32_t load_be32(const uint8_t* p) {
   return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]};
 }
@@ -174,7 +176,8 @@ class ByteWriter {
 
  private:
   void put_be(uint64_t v, int width) {
-    for (int i = width - 1; i >= 0; --i) out_.push_back(static_cast<uint8_t>(v >> (8 * i)));
+    for (int i = width - 1; i >= 0; --i)
+      out_.push_back(static_cast<uint8_t>(v >> (8 * i)));
   }
 
   Bytes& out_;

@@ -12,8 +12,12 @@ int64_t read_ms(clockid_t id) {
 }
 }  // namespace
 
-int64_t SystemClock::wall_ms() const { return read_ms(CLOCK_REALTIME); }
-int64_t SystemClock::monotonic_ms() const { return read_ms(CLOCK_MONOTONIC); }
+int64_t SystemClock::wall_ms() const {
+  return read_ms(CLOCK_REALTIME);
+}
+int64_t SystemClock::monotonic_ms() const {
+  return read_ms(CLOCK_MONOTONIC);
+}
 
 SystemClock& SystemClock::instance() {
   static SystemClock clock;

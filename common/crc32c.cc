@@ -19,11 +19,13 @@ constexpr Table make_slicing_table() {
   Table t{};
   for (uint32_t i = 0; i < 256; ++i) {
     uint32_t crc = i;
-    for (int bit = 0; bit < 8; ++bit) crc = (crc >> 1) ^ ((crc & 1u) ? kPolynomial : 0u);
+    for (int bit = 0; bit < 8; ++bit)
+      crc = (crc >> 1) ^ ((crc & 1u) ? kPolynomial : 0u);
     t[0][i] = crc;
   }
   for (int k = 1; k < 8; ++k) {
-    for (uint32_t i = 0; i < 256; ++i) t[k][i] = (t[k - 1][i] >> 8) ^ t[0][t[k - 1][i] & 0xFFu];
+    for (uint32_t i = 0; i < 256; ++i)
+      t[k][i] = (t[k - 1][i] >> 8) ^ t[0][t[k - 1][i] & 0xFFu];
   }
   return t;
 }
@@ -46,7 +48,8 @@ uint32_t raw_update_portable(uint32_t state, const uint8_t* p, size_t n) {
     p += 8;
     n -= 8;
   }
-  while (n-- > 0) state = (state >> 8) ^ kTable[0][(state ^ *p++) & 0xFF];
+  while (n-- > 0)
+    state = (state >> 8) ^ kTable[0][(state ^ *p++) & 0xFF];
   return state;
 }
 
@@ -86,7 +89,7 @@ const ShiftTable& lane_shift_table() {
 }
 
 __attribute__((target("sse4.2"))) uint32_t raw_update_hardware(uint32_t state, const uint8_t* p,
-                                                                size_t n) {
+                                                               size_t n) {
   uint64_t a = state;
   if (n >= 3 * kLaneBytes) {
     const ShiftTable& shift = lane_shift_table();
@@ -109,7 +112,8 @@ __attribute__((target("sse4.2"))) uint32_t raw_update_hardware(uint32_t state, c
     n -= 8;
   }
   uint32_t s = static_cast<uint32_t>(a);
-  while (n-- > 0) s = _mm_crc32_u8(s, *p++);
+  while (n-- > 0)
+    s = _mm_crc32_u8(s, *p++);
   return s;
 }
 #endif

@@ -16,8 +16,12 @@ namespace ferry {
 
 uint32_t crc32c_extend(uint32_t crc, const uint8_t* data, size_t size);
 
-inline uint32_t crc32c(const uint8_t* data, size_t size) { return crc32c_extend(0, data, size); }
-inline uint32_t crc32c(std::span<const uint8_t> data) { return crc32c(data.data(), data.size()); }
+inline uint32_t crc32c(const uint8_t* data, size_t size) {
+  return crc32c_extend(0, data, size);
+}
+inline uint32_t crc32c(std::span<const uint8_t> data) {
+  return crc32c(data.data(), data.size());
+}
 inline uint32_t crc32c(std::string_view data) {
   return crc32c(reinterpret_cast<const uint8_t*>(data.data()), data.size());
 }

@@ -38,7 +38,9 @@ std::string_view error_default_message(ErrorCode code);
 bool error_is_retriable(ErrorCode code);
 // Parses a code from its wire value; unknown values map to UNKNOWN_SERVER_ERROR.
 ErrorCode error_code_from_int(int16_t value);
-inline int16_t to_int(ErrorCode code) { return static_cast<int16_t>(code); }
+inline int16_t to_int(ErrorCode code) {
+  return static_cast<int16_t>(code);
+}
 
 class [[nodiscard]] Error {
  public:
@@ -64,13 +66,14 @@ class [[nodiscard]] Result {
  public:
   using value_type = T;
 
-  Result(const T& value) : ok_(true) { new (&value_) T(value); }  // NOLINT(implicit)
-  Result(T&& value) : ok_(true) { new (&value_) T(std::move(value)); }  // NOLINT(implicit)
+  Result(const T& value) : ok_(true) { new (&value_) T(value); }               // NOLINT(implicit)
+  Result(T&& value) : ok_(true) { new (&value_) T(std::move(value)); }         // NOLINT(implicit)
   Result(Error error) : ok_(false) { new (&error_) Error(std::move(error)); }  // NOLINT(implicit)
   template <typename U>
-    requires(std::is_constructible_v<T, U &&> && !std::is_same_v<std::decay_t<U>, T> &&
-             !std::is_same_v<std::decay_t<U>, Error> && !std::is_same_v<std::decay_t<U>, Result>)
-  Result(U&& value) : ok_(true) {  // NOLINT(implicit)
+  requires(std::is_constructible_v<T, U&&> && !std::is_same_v<std::decay_t<U>, T> &&
+           !std::is_same_v<std::decay_t<U>, Error> && !std::is_same_v<std::decay_t<U>, Result>)
+      Result(U&& value)
+      : ok_(true) {  // NOLINT(implicit)
     new (&value_) T(std::forward<U>(value));
   }
 
@@ -175,7 +178,9 @@ class [[nodiscard]] Result<void> {
 
 using Status = Result<void>;
 
-inline Status ok_status() { return Status(); }
+inline Status ok_status() {
+  return Status();
+}
 
 // The one spelling for deliberately dropping an error; greppable.
 template <typename T>
@@ -185,9 +190,9 @@ inline void ignore_error(const Result<T>&) {}
 
 // FERRY_TRY(expr): evaluate a Result/Status expression; return its Error from the enclosing
 // function if it failed.
-#define FERRY_TRY(expr)                                                     \
-  do {                                                                      \
-    auto&& ferry_try_result_ = (expr);                                      \
+#define FERRY_TRY(expr)                                                       \
+  do {                                                                        \
+    auto&& ferry_try_result_ = (expr);                                        \
     if (!ferry_try_result_.ok()) return std::move(ferry_try_result_).error(); \
   } while (0)
 

@@ -18,7 +18,7 @@ spdlog::level::level_enum& current_level() {
     const auto parsed = spdlog::level::from_str(env);
     // from_str maps unknown names to "off"; only accept it when asked for.
     return (parsed == spdlog::level::off && std::string(env) != "off") ? spdlog::level::info
-                                                                        : parsed;
+                                                                       : parsed;
   }();
   return level;
 }

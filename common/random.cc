@@ -27,7 +27,9 @@ int64_t Random::range(int64_t lo, int64_t hi) {
   return static_cast<int64_t>(static_cast<uint64_t>(lo) + uniform(span + 1));
 }
 
-double Random::next_double() { return static_cast<double>(next_u64() >> 11) * 0x1.0p-53; }
+double Random::next_double() {
+  return static_cast<double>(next_u64() >> 11) * 0x1.0p-53;
+}
 
 bool Random::chance(double p) {
   if (p <= 0) return false;
@@ -42,12 +44,15 @@ uint64_t splitmix64(uint64_t& state) {
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
   return z ^ (z >> 31);
 }
-inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+inline uint64_t rotl(uint64_t x, int k) {
+  return (x << k) | (x >> (64 - k));
+}
 }  // namespace
 
 SeededRandom::SeededRandom(uint64_t seed) : seed_(seed) {
   uint64_t state = seed;
-  for (auto& word : s_) word = splitmix64(state);
+  for (auto& word : s_)
+    word = splitmix64(state);
 }
 
 uint64_t SeededRandom::next_u64() {

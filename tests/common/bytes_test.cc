@@ -17,15 +17,24 @@ TEST(Bytes, zigzag_varints_match_kafka_examples) {
 }
 
 TEST(Bytes, varints_round_trip_at_the_extremes) {
-  const int64_t values[] = {0, 1, -1, 63, -64, 64, 300, std::numeric_limits<int32_t>::max(),
+  const int64_t values[] = {0,
+                            1,
+                            -1,
+                            63,
+                            -64,
+                            64,
+                            300,
+                            std::numeric_limits<int32_t>::max(),
                             std::numeric_limits<int32_t>::min()};
   Bytes out;
   ByteWriter w(out);
-  for (int64_t v : values) w.varint(static_cast<int32_t>(v));
+  for (int64_t v : values)
+    w.varint(static_cast<int32_t>(v));
   w.varlong(std::numeric_limits<int64_t>::min());
   w.varlong(std::numeric_limits<int64_t>::max());
   ByteReader r(out);
-  for (int64_t v : values) EXPECT_EQ(r.varint(), static_cast<int32_t>(v));
+  for (int64_t v : values)
+    EXPECT_EQ(r.varint(), static_cast<int32_t>(v));
   EXPECT_EQ(r.varlong(), std::numeric_limits<int64_t>::min());
   EXPECT_EQ(r.varlong(), std::numeric_limits<int64_t>::max());
   EXPECT_TRUE(r.ok());

@@ -40,14 +40,18 @@ void expect_known_vectors(Impl impl) {
   }
 }
 
-TEST(Crc32c, portable_matches_rfc3720_vectors) { expect_known_vectors(crc32c_extend_portable); }
+TEST(Crc32c, portable_matches_rfc3720_vectors) {
+  expect_known_vectors(crc32c_extend_portable);
+}
 
 TEST(Crc32c, hardware_matches_rfc3720_vectors) {
   if (!crc32c_hardware_available()) GTEST_SKIP() << "CPU has no SSE4.2";
   expect_known_vectors(crc32c_extend_hardware);
 }
 
-TEST(Crc32c, dispatching_entry_point_matches_rfc3720_vectors) { expect_known_vectors(crc32c_extend); }
+TEST(Crc32c, dispatching_entry_point_matches_rfc3720_vectors) {
+  expect_known_vectors(crc32c_extend);
+}
 
 // The hardware path has a three-lane block loop (>= 1536 bytes) with a tail: compare it with the
 // portable one at every length around the block edges and at random offsets/lengths.
@@ -55,7 +59,8 @@ TEST(Crc32c, hardware_and_portable_agree_on_all_lengths_and_alignments) {
   if (!crc32c_hardware_available()) GTEST_SKIP() << "CPU has no SSE4.2";
   SeededRandom rng(seed_from_env());
   std::vector<uint8_t> buf(20000);
-  for (auto& b : buf) b = static_cast<uint8_t>(rng.next_u64());
+  for (auto& b : buf)
+    b = static_cast<uint8_t>(rng.next_u64());
   for (size_t len = 0; len < 5000; ++len) {
     const size_t start = len % 7;
     ASSERT_EQ(crc32c_extend_hardware(0, buf.data() + start, len),
