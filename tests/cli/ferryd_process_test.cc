@@ -19,18 +19,6 @@ namespace {
 constexpr int64_t kProcessTimeoutMs = 60'000;
 constexpr int64_t kStartTimeoutMs = 60'000;
 
-bool valid_json_lines(const std::string& text) {
-  ProcessSpec spec;
-  spec.program = "/usr/bin/python3";
-  spec.args = {"-c",
-               "import json,sys\n"
-               "lines=sys.stdin.read().splitlines()\n"
-               "assert lines\n"
-               "[json.loads(l) for l in lines]\n"};
-  spec.stdin_data = text;
-  return run_process(spec).exit_code == 0;
-}
-
 std::string read_file(const std::filesystem::path& path) {
   std::ifstream in(path);
   std::ostringstream text;

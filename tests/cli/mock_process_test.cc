@@ -30,22 +30,6 @@ std::vector<std::string> lines_of(const std::string& text) {
   return lines;
 }
 
-// Every line is a JSON document according to Python's json module (an independent parser).
-bool valid_json_lines(const std::string& text) {
-  ProcessSpec spec;
-  spec.program = "/usr/bin/python3";
-  spec.args = {"-c",
-               "import json,sys\n"
-               "lines=sys.stdin.read().splitlines()\n"
-               "assert lines\n"
-               "[json.loads(l) for l in lines]\n"};
-  spec.stdin_data = text;
-  spec.timeout_ms = kProcessTimeoutMs;
-  ProcessResult r = run_process(spec);
-  if (r.exit_code != 0) std::cerr << "python3 json check failed: " << r.err;
-  return r.exit_code == 0;
-}
-
 // The timestamp varies from run to run; tests compare everything else.
 std::string without_timestamps(const std::string& text) {
   return std::regex_replace(text, std::regex(R"("timestamp":\d+)"), R"("timestamp":T)");

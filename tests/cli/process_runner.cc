@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <iostream>
 #include <stdexcept>
 
 extern char** environ;
@@ -158,6 +159,21 @@ ProcessResult run_process(const ProcessSpec& spec) {
   if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
   return result;
+}
+
+bool valid_json_lines(const std::string& text) {
+  ProcessSpec spec;
+  spec.program = "/usr/bin/python3";
+  spec.args = {"-c",
+               "import json,sys\n"
+               "lines=sys.stdin.read().splitlines()\n"
+               "assert lines\n"
+               "[json.loads(l) for l in lines]\n"};
+  spec.stdin_data = text;
+  spec.timeout_ms = 60'000;
+  ProcessResult r = run_process(spec);
+  if (r.exit_code != 0) std::cerr << "python3 json check failed: " << r.err;
+  return r.exit_code == 0;
 }
 
 }  // namespace ferry::cli::test

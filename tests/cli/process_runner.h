@@ -33,6 +33,10 @@ struct ProcessSpec {
 
 ProcessResult run_process(const ProcessSpec& spec);
 
+// Whether `text` is one or more lines, each a JSON document according to Python's json module
+// (an independent parser); says why on stderr when not.
+bool valid_json_lines(const std::string& text);
+
 // Long-running children (ferryd) and free ports: tests/support/process.h.
 
 }  // namespace ferry::cli::test
