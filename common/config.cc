@@ -1,4 +1,5 @@
 #include "common/config.h"
+#include "common/parse.h"
 
 #include <algorithm>
 #include <cctype>
@@ -45,13 +46,7 @@ Error invalid_value(std::string_view key, std::string_view value, std::string_vi
 }
 
 std::optional<int64_t> parse_integer(std::string_view text) {
-  const std::string s(trim(text));
-  if (s.empty()) return std::nullopt;
-  errno = 0;
-  char* end = nullptr;
-  const long long v = std::strtoll(s.c_str(), &end, 10);
-  if (errno != 0 || end != s.c_str() + s.size()) return std::nullopt;
-  return v;
+  return ferry::parse_integer<int64_t>(trim(text));
 }
 
 bool is_choice(std::string_view choices, std::string_view value) {

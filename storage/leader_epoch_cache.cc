@@ -1,4 +1,5 @@
 #include "storage/leader_epoch_cache.h"
+#include "common/parse.h"
 
 #include <charconv>
 
@@ -75,12 +76,6 @@ std::string LeaderEpochCache::serialize() const {
 
 namespace {
 
-template <typename T>
-bool parse_int(std::string_view s, T& out) {
-  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc() && ptr == s.data() + s.size();
-}
-
 std::vector<std::string_view> split_lines(std::string_view text) {
   std::vector<std::string_view> lines;
   while (!text.empty()) {
@@ -103,16 +98,16 @@ Result<LeaderEpochCache> LeaderEpochCache::parse(std::string_view text) {
   const auto lines = split_lines(text);
   int version = -1;
   size_t count = 0;
-  if (lines.size() < 2 || !parse_int(lines[0], version) || version != 0) return bad("version");
-  if (!parse_int(lines[1], count) || lines.size() != count + 2) return bad("entry count");
+  if (lines.size() < 2 || !parse_integer(lines[0], version) || version != 0) return bad("version");
+  if (!parse_integer(lines[1], count) || lines.size() != count + 2) return bad("entry count");
   std::vector<EpochEntry> entries;
   for (size_t i = 0; i < count; ++i) {
     const std::string_view line = lines[i + 2];
     const size_t space = line.find(' ');
     int32_t epoch = 0;
     int64_t offset = 0;
-    if (space == std::string_view::npos || !parse_int(line.substr(0, space), epoch) ||
-        !parse_int(line.substr(space + 1), offset) || epoch < 0 || offset < 0) {
+    if (space == std::string_view::npos || !parse_integer(line.substr(0, space), epoch) ||
+        !parse_integer(line.substr(space + 1), offset) || epoch < 0 || offset < 0) {
       return bad(fmt::format("line {}", i + 3));
     }
     if (!entries.empty() &&

@@ -1,4 +1,5 @@
 #include "storage/log_config.h"
+#include "common/parse.h"
 
 #include <charconv>
 
@@ -7,12 +8,11 @@ namespace ferry::storage {
 namespace {
 
 Result<int64_t> parse_long(const std::string& key, const std::string& value) {
-  int64_t out = 0;
-  const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), out);
-  if (ec != std::errc() || ptr != value.data() + value.size()) {
+  const auto out = parse_integer<int64_t>(value);
+  if (!out) {
     return Error(ErrorCode::INVALID_CONFIG, fmt::format("{}: '{}' is not an integer", key, value));
   }
-  return out;
+  return *out;
 }
 
 }  // namespace

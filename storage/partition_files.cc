@@ -1,4 +1,5 @@
 #include "storage/partition_files.h"
+#include "common/parse.h"
 
 #include <unistd.h>
 
@@ -13,11 +14,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-template <typename T>
-bool parse_int(std::string_view s, T& out) {
-  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc() && ptr == s.data() + s.size() && !s.empty();
-}
+using ferry::parse_integer;
 
 // "key: value" lines -> value of `key`.
 std::optional<std::string_view> find_field(std::string_view text, std::string_view key) {
@@ -47,7 +44,7 @@ std::optional<TopicPartition> TopicPartition::parse_dir_name(std::string_view na
   const size_t dash = name.rfind('-');
   if (dash == std::string_view::npos || dash == 0 || dash + 1 == name.size()) return std::nullopt;
   int32_t partition = 0;
-  if (!parse_int(name.substr(dash + 1), partition) || partition < 0) return std::nullopt;
+  if (!parse_integer(name.substr(dash + 1), partition) || partition < 0) return std::nullopt;
   return TopicPartition{std::string(name.substr(0, dash)), partition};
 }
 
@@ -65,9 +62,9 @@ Result<std::optional<Offset>> read_offset_checkpoint(const fs::path& file,
   int64_t value = 0;
   if (text.size() < expected_prefix.size() + 2 ||
       text.compare(0, expected_prefix.size(), expected_prefix) != 0 || text.back() != '\n' ||
-      !parse_int(std::string_view(text).substr(expected_prefix.size(),
-                                               text.size() - expected_prefix.size() - 1),
-                 value) ||
+      !parse_integer(std::string_view(text).substr(expected_prefix.size(),
+                                                   text.size() - expected_prefix.size() - 1),
+                     value) ||
       value < 0) {
     return Error(ErrorCode::KAFKA_STORAGE_ERROR,
                  fmt::format("malformed offset checkpoint {}", file.string()));
@@ -124,8 +121,8 @@ std::optional<CleanShutdownMarker> read_clean_shutdown_marker(const fs::path& di
   const auto bytes = find_field(*text, "active_segment_bytes");
   CleanShutdownMarker m;
   int64_t leo_value = 0;
-  if (!version || *version != "0" || !leo || !bytes || !parse_int(*leo, leo_value) ||
-      !parse_int(*bytes, m.active_segment_bytes)) {
+  if (!version || *version != "0" || !leo || !bytes || !parse_integer(*leo, leo_value) ||
+      !parse_integer(*bytes, m.active_segment_bytes)) {
     return std::nullopt;
   }
   m.log_end_offset = Offset(leo_value);

@@ -8,6 +8,8 @@
 //     partition.metadata              Kafka's format: "version: 0\ntopic_id: <base64url uuid>\n"
 //     recovery-point-offset-checkpoint  "0\n1\n<topic> <partition> <offset>\n" (see below)
 //     log-start-offset-checkpoint       same format
+//     replication-offset-checkpoint     same format: the replica's high watermark (Kafka keeps it
+//                                       per log dir under the same name)
 //     clean-shutdown                  marker, present only between close() and the next open()
 //
 // Kafka keeps the recovery-point and log-start checkpoints once per log dir, one line per
@@ -47,6 +49,7 @@ inline constexpr std::string_view kLeaderEpochCheckpointFile = "leader-epoch-che
 inline constexpr std::string_view kPartitionMetadataFile = "partition.metadata";
 inline constexpr std::string_view kRecoveryPointFile = "recovery-point-offset-checkpoint";
 inline constexpr std::string_view kLogStartOffsetFile = "log-start-offset-checkpoint";
+inline constexpr std::string_view kReplicationOffsetFile = "replication-offset-checkpoint";
 inline constexpr std::string_view kCleanShutdownFile = "clean-shutdown";
 
 // One-entry offset checkpoint (Kafka's OffsetCheckpointFile format).

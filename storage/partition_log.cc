@@ -79,7 +79,10 @@ Status PartitionLog::maybe_roll_locked(uint64_t bytes, int64_t record_count, int
   const uint64_t size = active->size();
   const bool full = size + bytes > static_cast<uint64_t>(config_.segment_bytes) ||
                     size + bytes > static_cast<uint64_t>(INT32_MAX);
-  const bool old = now_ms - active->first_append_ms() >= config_.segment_ms;
+  // A segment reopened after a restart has no first-append time (-1) until its next append:
+  // segment.ms then counts from there, rather than rolling every reopened segment at once.
+  const bool old =
+      active->first_append_ms() >= 0 && now_ms - active->first_append_ms() >= config_.segment_ms;
   const bool offsets_overflow =
       (active->next_offset() + (record_count - 1)) - active->base_offset() > INT32_MAX;
   if (full || old || offsets_overflow) return roll_locked(now_ms);
@@ -209,13 +212,19 @@ Result<AppendResult> PartitionLog::append_as_follower(ByteSpan batches) {
                    fmt::format("follower append at offset {} but the log end is {}", b.base_offset,
                                expected));
     }
+    if (b.leader_epoch.value() < 0) {
+      // Leaders stamp every batch (append_as_leader); one without an epoch did not come from a
+      // Ferry or Kafka leader of message format v2.
+      return Error(ErrorCode::CORRUPT_MESSAGE,
+                   fmt::format("batch at {} carries no leader epoch", b.base_offset));
+    }
     const auto latest = epochs.latest();
     if (latest && b.leader_epoch < latest->epoch) {
       return Error(ErrorCode::CORRUPT_MESSAGE,
                    fmt::format("batch at {} has epoch {} below the log's latest epoch {}",
                                b.base_offset, b.leader_epoch, latest->epoch));
     }
-    if (b.leader_epoch.value() >= 0) epochs.assign(b.leader_epoch, b.base_offset);
+    epochs.assign(b.leader_epoch, b.base_offset);
     expected = b.last_offset + 1;
     records += b.last_offset - b.base_offset + 1;
   }
@@ -385,7 +394,32 @@ Status PartitionLog::set_config(const LogConfig& config) {
 
 void PartitionLog::set_high_watermark(Offset high_watermark) {
   std::lock_guard lock(mu_);
-  high_watermark_ = high_watermark;
+  high_watermark_ = std::min(high_watermark, segments_.back()->next_offset());
+}
+
+Offset PartitionLog::high_watermark() const {
+  std::lock_guard lock(mu_);
+  return high_watermark_;
+}
+
+Result<Offset> PartitionLog::assign_leader_epoch(LeaderEpoch epoch) {
+  std::lock_guard lock(mu_);
+  FERRY_TRY(check_usable_locked());
+  const auto latest = epochs_.latest();
+  if (latest && latest->epoch > epoch) {
+    return Error(
+        ErrorCode::FENCED_LEADER_EPOCH,
+        fmt::format("cannot lead in epoch {}: the log already has epoch {}", epoch, latest->epoch));
+  }
+  if (latest && latest->epoch == epoch) return latest->start_offset;
+  const Offset start = segments_.back()->next_offset();
+  const LeaderEpochCache before = epochs_;
+  epochs_.assign(epoch, start);
+  if (Status persisted = persist_epochs_locked(); !persisted.ok()) {
+    epochs_ = before;
+    return std::move(persisted).error();
+  }
+  return start;
 }
 
 }  // namespace ferry::storage

@@ -184,8 +184,12 @@ class PartitionLog {
 
   // ---- log start, retention, truncation ----
   // The replication layer's high watermark: retention and delete_records never remove data at
-  // or above it. Starts at the log start offset after open (nothing deletable until set).
+  // or above it. Persisted by checkpoint() and close() in replication-offset-checkpoint; open()
+  // starts from the checkpointed value (clamped to [log start, log end]), so a restarted
+  // replica keeps what it knew (a new leader must not serve a regressed HW). Truncation lowers it
+  // to the new log end.
   void set_high_watermark(Offset high_watermark);
+  Offset high_watermark() const;
   // DeleteRecords: advances the log start offset to `offset` (OFFSET_OUT_OF_RANGE when above
   // the high watermark), deleting whole segments below it. Returns the new log start offset.
   Result<Offset> delete_records(Offset offset);
@@ -200,6 +204,10 @@ class PartitionLog {
   Status truncate_fully_and_start_at(Offset start_offset);
 
   // ---- leader epochs ----
+  // A new leader records its epoch at its log end before taking writes (KIP-279), persisted
+  // before this returns. Returns where the epoch starts: the log end, or the recorded start when
+  // the log already has this epoch. FENCED_LEADER_EPOCH when the log has a newer epoch.
+  Result<Offset> assign_leader_epoch(LeaderEpoch epoch);
   std::optional<EpochEntry> latest_epoch() const;
   // OffsetForLeaderEpoch.
   EpochEndOffset end_offset_for_epoch(LeaderEpoch epoch) const;
@@ -238,6 +246,7 @@ class PartitionLog {
   std::vector<std::shared_ptr<Segment>> detach_front_locked(size_t count);
   Status delete_segment_files(const std::vector<std::shared_ptr<Segment>>& gone);
   Status write_start_checkpoint();
+  Status write_high_watermark_checkpoint();
   Status recover(RecoveryReport& report);
   Status recover_segments(const std::optional<CleanShutdownMarker>& marker, bool epochs_missing,
                           RecoveryReport& report);
@@ -264,6 +273,7 @@ class PartitionLog {
   Offset recovery_point_;          // last checkpointed
   Offset durable_segment_base_;    // base of the segment holding durable_ (see flush)
   Offset checkpointed_start_{-1};  // last checkpointed log start
+  Offset checkpointed_high_watermark_{-1};
   std::multimap<Offset, DurableCallback> waiters_;
   DurableListener listener_;
   uint64_t corruption_events_ = 0;

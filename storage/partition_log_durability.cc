@@ -148,8 +148,22 @@ Status PartitionLog::write_start_checkpoint() {
   return ok_status();
 }
 
+Status PartitionLog::write_high_watermark_checkpoint() {
+  Offset hw;
+  {
+    std::lock_guard lock(mu_);
+    hw = high_watermark_;
+  }
+  if (hw == checkpointed_high_watermark_) return ok_status();
+  FERRY_TRY(write_offset_checkpoint(dir_ / kReplicationOffsetFile, tp_, hw));
+  std::lock_guard lock(mu_);
+  checkpointed_high_watermark_ = hw;
+  return ok_status();
+}
+
 Status PartitionLog::checkpoint() {
   FERRY_TRY(write_start_checkpoint());
+  FERRY_TRY(write_high_watermark_checkpoint());
   std::lock_guard ckpt(checkpoint_mu_);
   Offset point;
   {
@@ -228,7 +242,13 @@ Status PartitionLog::truncate_to(Offset end_offset) {
     std::lock_guard ckpt(checkpoint_mu_);  // we may rewrite the recovery point (lock order)
     std::lock_guard lock(mu_);
     FERRY_TRY(check_usable_locked());
-    if (end_offset >= segments_.back()->next_offset()) return ok_status();
+    if (end_offset >= segments_.back()->next_offset()) {
+      // No batch to cut, but an epoch may start exactly here (a leader records its epoch at its
+      // log end when elected, KIP-279): a follower truncating to its log end must drop it, or
+      // its next fetch would name that epoch again and never converge.
+      if (epochs_.truncate_from_end(end_offset)) FERRY_TRY(persist_epochs_locked());
+      return ok_status();
+    }
     fully = end_offset < segments_.front()->base_offset() || end_offset < log_start_;
     if (!fully) {
       if (end_offset < recovery_point_) {
@@ -250,6 +270,7 @@ Status PartitionLog::truncate_to(Offset end_offset) {
       }
       const Offset leo = segments_.back()->next_offset();
       if (durable_end_offset() > leo) durable_.store(leo.value());
+      high_watermark_ = std::min(high_watermark_, leo);
       if (durable_segment_base_ > segments_.back()->base_offset()) {
         durable_segment_base_ = segments_.back()->base_offset();
       }
@@ -293,6 +314,7 @@ Status PartitionLog::truncate_fully_and_start_at(Offset start_offset) {
     segments_.push_back(std::move(*fresh));
     dir_dirty_ = true;
     log_start_ = start_offset;
+    high_watermark_ = start_offset;
     durable_.store(start_offset.value());
     durable_segment_base_ = start_offset;
     ++truncations_;
@@ -339,6 +361,7 @@ Status PartitionLog::close() {
   }
   FERRY_TRY(fsync_directory(dir_));
   FERRY_TRY(write_start_checkpoint());
+  FERRY_TRY(write_high_watermark_checkpoint());
   {
     std::lock_guard ckpt(checkpoint_mu_);
     FERRY_TRY(

@@ -6,6 +6,7 @@
 
 #include "common/file_util.h"
 #include "common/log.h"
+#include "common/parse.h"
 #include "storage/partition_log.h"
 
 namespace ferry::storage {
@@ -25,7 +26,14 @@ Result<std::vector<Offset>> list_segments(const fs::path& dir) {
                      [](char c) { return c >= '0' && c <= '9'; })) {
       continue;
     }
-    bases.push_back(Offset(std::stoll(name.substr(0, 20))));
+    // 20 digits can spell more than INT64_MAX: such a file is not a segment Ferry wrote.
+    const auto base = parse_integer<int64_t>(std::string_view(name).substr(0, 20));
+    if (!base) {
+      logger("storage")->warn("{}: ignoring {} (its base offset is out of range)", dir.string(),
+                              name);
+      continue;
+    }
+    bases.push_back(Offset(*base));
   }
   if (ec) return io_error("list", dir, ec.value());
   std::sort(bases.begin(), bases.end());
@@ -126,7 +134,17 @@ Status PartitionLog::recover(RecoveryReport& report) {
   FERRY_TRY(fsync_directory(dir_));
   durable_.store(leo.value());
   durable_segment_base_ = segments_.back()->base_offset();
-  high_watermark_ = log_start_;
+  // The HW this replica last knew (replication-offset-checkpoint), within [log start, log end].
+  auto hw = read_offset_checkpoint(dir_ / kReplicationOffsetFile, tp_);
+  if (!hw.ok()) {
+    logger("storage")->warn(
+        "[{}] unreadable high watermark checkpoint ({}); starting from the "
+        "log start",
+        tp_.dir_name(), hw.error().to_string());
+  }
+  const Offset checkpointed_hw = hw.ok() ? hw->value_or(log_start_) : log_start_;
+  high_watermark_ = std::clamp(checkpointed_hw, log_start_, leo);
+  checkpointed_high_watermark_ = hw.ok() && hw->has_value() ? **hw : Offset(-1);
   FERRY_TRY(remove_clean_shutdown_marker(dir_));
   FERRY_TRY(write_offset_checkpoint(dir_ / kLogStartOffsetFile, tp_, log_start_));
   checkpointed_start_ = log_start_;

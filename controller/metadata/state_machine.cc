@@ -1,4 +1,5 @@
 #include "controller/metadata/state_machine.h"
+#include "common/parse.h"
 
 #include <algorithm>
 #include <charconv>
@@ -18,11 +19,9 @@ constexpr int32_t kTopicResource = 2;
 constexpr int32_t kBrokerResource = 4;
 
 std::optional<NodeId> parse_broker_id(std::string_view text) {
-  int32_t value = 0;
-  const auto* end = text.data() + text.size();
-  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (ec != std::errc() || ptr != end || value < 0) return std::nullopt;
-  return NodeId(value);
+  const auto value = parse_integer<int32_t>(text);
+  if (!value || *value < 0) return std::nullopt;
+  return NodeId(*value);
 }
 
 Endpoint endpoint_from(const proto::Endpoint& e) {

@@ -1,4 +1,5 @@
 #include "controller/quorum/options.h"
+#include "common/parse.h"
 
 #include <algorithm>
 #include <charconv>
@@ -9,14 +10,6 @@
 namespace ferry::controller {
 
 namespace {
-
-std::optional<int32_t> parse_int(std::string_view text) {
-  int32_t value = 0;
-  const char* end = text.data() + text.size();
-  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (ec != std::errc() || ptr != end) return std::nullopt;
-  return value;
-}
 
 Error bad_voter(std::string_view entry, std::string_view why) {
   return Error(
@@ -34,8 +27,8 @@ Result<std::vector<VoterAddress>> parse_voters(const std::vector<std::string>& e
     if (at == std::string::npos || colon == std::string::npos || colon < at) {
       return bad_voter(entry, "is malformed");
     }
-    const auto id = parse_int(std::string_view(entry).substr(0, at));
-    const auto port = parse_int(std::string_view(entry).substr(colon + 1));
+    const auto id = parse_integer<int32_t>(std::string_view(entry).substr(0, at));
+    const auto port = parse_integer<int32_t>(std::string_view(entry).substr(colon + 1));
     std::string host = entry.substr(at + 1, colon - at - 1);
     if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
       host = host.substr(1, host.size() - 2);  // [::1]

@@ -171,6 +171,17 @@ TEST_F(LogTest, segments_roll_when_the_first_append_is_older_than_segment_ms) {
   EXPECT_EQ(log->segments_for_test().back()->base_offset(), Offset(2));
 }
 
+TEST_F(LogTest, a_reopened_segment_does_not_roll_on_its_first_append) {
+  // Its first-append time is unknown after a restart; segment.ms counts from the next append
+  // (it used to roll every reopened segment at once, a new segment per restart).
+  auto log = create(small_config());
+  append(*log, batch(1, 1000));
+  log.reset();
+  auto reopened = reopen(small_config());
+  append(*reopened, batch(1, 1000));
+  EXPECT_EQ(reopened->segments_for_test().size(), 1u);
+}
+
 TEST_F(LogTest, time_retention_deletes_old_segments_and_advances_the_log_start) {
   LogConfig c = small_config();
   c.retention_ms = 10'000;
@@ -272,8 +283,59 @@ TEST_F(LogTest, truncate_fully_restarts_an_empty_log_at_the_given_offset) {
   EXPECT_TRUE(log->epoch_entries().empty());
   Bytes b = batch(2, 1000);
   set_base_offset(b, Offset(500));
+  set_partition_leader_epoch(b, LeaderEpoch(3));
   ASSERT_TRUE(log->append_as_follower(b).ok());
   EXPECT_EQ(log->log_end_offset(), Offset(502));
+}
+
+TEST_F(LogTest, follower_appends_refuse_batches_without_a_leader_epoch) {
+  auto log = create(small_config());
+  Bytes b = batch(2, 1000);  // PartitionLeaderEpoch -1, as a producer sends it
+  EXPECT_EQ(log->append_as_follower(b).code(), ErrorCode::CORRUPT_MESSAGE);
+  EXPECT_EQ(log->log_end_offset(), Offset(0));
+}
+
+TEST_F(LogTest, a_new_leader_records_its_epoch_at_the_log_end_before_any_write) {
+  auto log = create(small_config());
+  append(*log, batch(5, 1000), LeaderEpoch(1));
+  auto start = log->assign_leader_epoch(LeaderEpoch(4));
+  ASSERT_TRUE(start.ok());
+  EXPECT_EQ(*start, Offset(5));
+  EXPECT_EQ(log->latest_epoch(), (EpochEntry{LeaderEpoch(4), Offset(5)}));
+  EXPECT_EQ(log->end_offset_for_epoch(LeaderEpoch(1)), (EpochEndOffset{LeaderEpoch(1), Offset(5)}));
+  EXPECT_EQ(*log->assign_leader_epoch(LeaderEpoch(4)), Offset(5)) << "idempotent";
+  EXPECT_EQ(log->assign_leader_epoch(LeaderEpoch(3)).code(), ErrorCode::FENCED_LEADER_EPOCH);
+  append(*log, batch(2, 1000), LeaderEpoch(4));
+  ASSERT_TRUE(log->close().ok());
+  auto reopened = reopen(small_config());
+  EXPECT_EQ(reopened->latest_epoch(), (EpochEntry{LeaderEpoch(4), Offset(5)}))
+      << "persisted before the write";
+}
+
+TEST_F(LogTest, truncating_to_the_log_end_drops_an_epoch_that_starts_there) {
+  // A follower that led an epoch without writing in it (KIP-279) must forget that epoch when the
+  // new leader says so, or its next fetch names it again.
+  auto log = create(small_config());
+  append(*log, batch(5, 1000), LeaderEpoch(1));
+  ASSERT_TRUE(log->assign_leader_epoch(LeaderEpoch(3)).ok());
+  ASSERT_TRUE(log->truncate_to(Offset(5)).ok());
+  EXPECT_EQ(log->latest_epoch(), (EpochEntry{LeaderEpoch(1), Offset(0)}));
+  EXPECT_EQ(log->log_end_offset(), Offset(5));
+}
+
+TEST_F(LogTest, the_high_watermark_survives_a_restart_and_truncation_lowers_it) {
+  auto log = create(small_config());
+  for (int i = 0; i < 4; ++i)
+    append(*log, batch(5, 1000, static_cast<uint64_t>(i)), LeaderEpoch(1));
+  log->set_high_watermark(Offset(12));
+  ASSERT_TRUE(log->checkpoint().ok());
+  log.reset();  // a crash: no close
+  auto reopened = reopen(small_config());
+  EXPECT_EQ(reopened->high_watermark(), Offset(12)) << "replication-offset-checkpoint";
+  ASSERT_TRUE(reopened->truncate_to(Offset(10)).ok());
+  EXPECT_EQ(reopened->high_watermark(), Offset(10));
+  reopened->set_high_watermark(Offset(500));
+  EXPECT_EQ(reopened->high_watermark(), Offset(10)) << "never above the log end";
 }
 
 TEST_F(LogTest, follower_appends_must_start_at_the_log_end_and_record_new_epochs) {
