@@ -164,6 +164,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (read_paused_ &&
         static_cast<int>(slots_.size()) < server_->options.max_in_flight_per_connection) {
       read_paused_ = false;
+      paused_self_.reset();
       read_size();
     }
   }
@@ -198,6 +199,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     socket_.shutdown(tcp::socket::shutdown_both, ignored);
     socket_.close(ignored);
     slots_.clear();
+    paused_self_.reset();
     server_->remove(this);
   }
 
@@ -212,6 +214,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool prefix_pending_ = false;
   bool writing_ = false;
   bool read_paused_ = false;
+  // While reading is paused nothing else may hold the connection (the server and the responders
+  // hold weak pointers, and no read is pending): this keeps it alive until a response resumes
+  // reading. Without it a connection with max_in_flight_per_connection requests parked (acks=all
+  // waiting on a stuck high watermark) was destroyed, closing its socket without a word.
+  std::shared_ptr<Connection> paused_self_;
   bool draining_ = false;
   bool closed_ = false;
   int64_t last_activity_ms_ = 0;
@@ -261,6 +268,7 @@ void Connection::on_frame(const boost::system::error_code& ec, Bytes frame) {
     read_size();
   } else {
     read_paused_ = true;
+    paused_self_ = shared_from_this();
   }
 }
 

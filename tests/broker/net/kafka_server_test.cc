@@ -85,6 +85,30 @@ TEST_F(KafkaServerTest, responses_are_written_in_request_order_whatever_order_ha
       << "the no-response slot keeps its place without writing anything";
 }
 
+TEST_F(KafkaServerTest, a_connection_at_its_in_flight_limit_stays_open_until_answers_come) {
+  // The server stops reading at max_in_flight_per_connection parked requests (acks=all waiting
+  // for a stuck high watermark); the connection used to be destroyed then, silently.
+  ServerOptions options;
+  options.max_in_flight_per_connection = 2;
+  start(options);
+  TcpClient client(port_);
+  ASSERT_TRUE(client.connected());
+  for (uint8_t i = 0; i < 3; ++i)
+    ASSERT_TRUE(client.send_frame(frame_with_id(i)));
+  ASSERT_TRUE(dispatcher_.wait_for(2));
+  EXPECT_FALSE(dispatcher_.wait_for(3)) << "reading paused at two in flight";
+  EXPECT_EQ(server_->connection_count(), 1u);
+  dispatcher_.at(0).responder->send(memory({0}));
+  dispatcher_.at(1).responder->send(memory({1}));
+  ASSERT_TRUE(dispatcher_.wait_for(3)) << "reading resumed";
+  dispatcher_.at(2).responder->send(memory({2}));
+  for (uint8_t i = 0; i < 3; ++i) {
+    auto got = client.read_frame();
+    ASSERT_TRUE(got.has_value()) << "response " << int(i);
+    EXPECT_EQ(*got, std::vector<uint8_t>{i});
+  }
+}
+
 TEST_F(KafkaServerTest, oversized_frame_closes_the_connection) {
   ServerOptions options;
   options.max_request_bytes = 100;
