@@ -36,7 +36,7 @@
 
 using namespace ferry;
 using namespace ferry::controller;
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 
@@ -74,8 +74,8 @@ Args parse(int argc, char** argv) {
   return a;
 }
 
-double ms_since(Clock::time_point t) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+double ms_since(SteadyClock::time_point t) {
+  return std::chrono::duration<double, std::milli>(SteadyClock::now() - t).count();
 }
 
 double percentile(std::vector<double> v, double p) {
@@ -136,7 +136,7 @@ void failover(const Args& args, controller::test::ControllerProcessCluster& clus
       std::exit(1);
     }
     const int leader = cluster.describe()->leader_id.value();
-    const auto killed = Clock::now();
+    const auto killed = SteadyClock::now();
     cluster.kill9(leader);
     while (!write_once(api, value++)) {
     }
@@ -177,12 +177,12 @@ void run_load(const Args& args, RemoteControllerApi& api, const Load& load) {
   std::atomic<int64_t> ok{0};
   std::atomic<int64_t> failed{0};
   std::atomic<int> in_flight{0};
-  const auto start = Clock::now();
+  const auto start = SteadyClock::now();
   const auto stop_at = start + std::chrono::seconds(args.seconds);
   std::function<void()> issue = [&] {
-    if (Clock::now() >= stop_at) return;
+    if (SteadyClock::now() >= stop_at) return;
     ++in_flight;
-    const auto sent = Clock::now();
+    const auto sent = SteadyClock::now();
     load.write(api, next++, [&, sent](bool success) {
       const double ms = ms_since(sent);
       (success ? ok : failed)++;
@@ -216,7 +216,7 @@ double fdatasync_rate(const std::string& dir) {
   char block[4096];
   std::memset(block, 'x', sizeof block);
   int count = 0;
-  const auto start = Clock::now();
+  const auto start = SteadyClock::now();
   while (ms_since(start) < 2000) {
     if (::write(fd, block, sizeof block) != static_cast<ssize_t>(sizeof block)) break;
     ::fdatasync(fd);

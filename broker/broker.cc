@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <future>
 
-#include "broker/net/executor.h"
-#include "broker/partition_manager.h"
+#include "broker/cluster_assignment.h"
+#include "broker/replica_links.h"
+#include "common/executor.h"
 #include "common/log.h"
 #include "common/random.h"
+#include "replication/replica_manager.h"
 
 namespace ferry::broker {
 
@@ -18,7 +20,7 @@ constexpr int64_t kShutdownHeartbeatTimeoutMs = 3000;
 struct Broker::MetadataWaiter {
   LogIndex offset;
   std::function<void(bool)> done;
-  std::shared_ptr<net::TimerHandle> timer;
+  std::shared_ptr<TimerHandle> timer;
   std::atomic<bool> finished{false};
   // Runs `done` once, from whichever of image arrival and timeout comes first.
   void finish(bool reached) {
@@ -53,14 +55,20 @@ Result<ListenerAddress> parse_listener(std::string_view text) {
 }
 
 Broker::Broker(const config::BrokerConfig& config, controller::ControllerApi& controller,
-               controller::MetadataSource& metadata, net::Executor& executor, Clock& clock)
+               controller::MetadataSource& metadata, Executor& executor, Clock& clock,
+               replication::ReplicaFetchClientFactory& fetch_clients)
     : config_(config),
       controller_(controller),
       metadata_(metadata),
       executor_(executor),
       clock_(clock),
       node_id_(config.get_int("node.id")),
-      partitions_(std::make_unique<PartitionManager>(config, node_id_, executor, clock)),
+      isr_channel_(std::make_unique<ControllerIsrChannel>(controller, node_id_,
+                                                          [this] { return broker_epoch(); })),
+      partitions_(std::make_unique<replication::ReplicaManager>(
+          config, node_id_, executor, clock,
+          replication::ReplicaManagerDeps{fetch_clients, *isr_channel_,
+                                          [this] { return broker_epoch(); }})),
       image_(std::make_shared<metadata::MetadataImage>()) {
   SeededRandom rng(static_cast<uint64_t>(clock.wall_ms()) ^ (uint64_t(node_id_.value()) << 40) ^
                    reinterpret_cast<uintptr_t>(this));
@@ -84,6 +92,20 @@ Status Broker::start(std::vector<ListenerAddress> client_listeners) {
       advertised_.push_back({l.name, host, l.port, "PLAINTEXT"});
     }
   }
+  inter_broker_listener_ = config_.get("inter.broker.listener.name");
+  if (inter_broker_listener_.empty() && !advertised_.empty()) {
+    inter_broker_listener_ = advertised_.front().listener;
+  }
+  const bool known = std::any_of(advertised_.begin(), advertised_.end(), [&](const auto& e) {
+    return e.listener == inter_broker_listener_;
+  });
+  if (!known) {
+    return Error(ErrorCode::INVALID_CONFIG,
+                 fmt::format("inter.broker.listener.name '{}' is not one of this broker's "
+                             "listeners",
+                             inter_broker_listener_));
+  }
+  partitions_->set_lease(false);  // no leading before the controller says we may (THE LEASE)
   FERRY_TRY(partitions_->open());
   metadata_.subscribe([this](const metadata::MetadataImagePtr& image) {
     executor_.post([this, image] { on_image(image); });
@@ -118,16 +140,20 @@ void Broker::announce_shutdown() {
 
 void Broker::shutdown() {
   announce_shutdown();
-  std::shared_ptr<net::TimerHandle> timer;
+  std::shared_ptr<TimerHandle> timer, lease_timer;
   std::vector<std::shared_ptr<MetadataWaiter>> waiters;
   {
     std::lock_guard lock(mutex_);
     if (stopping_) return;
     stopping_ = true;
     timer = heartbeat_timer_;
+    lease_timer = lease_timer_;
     waiters.swap(metadata_waiters_);
+    update_lease_locked(clock_.monotonic_ms());
   }
+  apply_lease();  // stopping: lead nothing more (the controller moved our leaderships)
   if (timer) timer->cancel();
+  if (lease_timer) lease_timer->cancel();
   for (auto& w : waiters)
     w->finish(false);
   partitions_->shutdown();
@@ -149,7 +175,12 @@ void Broker::on_image(const metadata::MetadataImagePtr& image) {
     ready.assign(it, metadata_waiters_.end());
     metadata_waiters_.erase(it, metadata_waiters_.end());
   }
-  partitions_->apply(image);
+  partitions_->apply(cluster_assignment(*image, node_id_, inter_broker_listener_));
+  {
+    std::lock_guard lock(mutex_);
+    update_lease_locked(clock_.monotonic_ms());
+  }
+  apply_lease();
   for (auto& w : ready)
     w->finish(true);
 }
@@ -224,14 +255,75 @@ void Broker::register_with_controller() {
   });
 }
 
-void Broker::on_heartbeat_reply(const controller::BrokerHeartbeatReply& reply) {
+bool Broker::has_lease() const {
+  std::lock_guard lock(mutex_);
+  return lease_valid_;
+}
+
+void Broker::update_lease_locked(int64_t now_ms) {
+  const bool before = lease_valid_;
+  if (stopping_ || now_ms >= lease_deadline_ms_) {
+    lease_valid_ = false;
+  } else if (!lease_valid_) {
+    // Regained only once our image holds whatever the controller had decided when it answered.
+    lease_valid_ = image_->offset >= lease_metadata_offset_;
+  }
+  if (before && !lease_valid_ && !stopping_) {
+    logger("broker")->warn(
+        "[node {}] controller lease expired: no successful heartbeat for "
+        "broker.session.timeout.ms; no longer leading",
+        node_id_);
+  } else if (!before && lease_valid_) {
+    logger("broker")->info("[node {}] controller lease held (image at metadata offset {})",
+                           node_id_, image_->offset);
+  }
+}
+
+void Broker::apply_lease() {
+  // Serialised and re-read, so the partitions always end up with the latest value.
+  std::lock_guard apply(lease_apply_mutex_);
+  bool valid = false;
+  {
+    std::lock_guard lock(mutex_);
+    valid = lease_valid_;
+  }
+  partitions_->set_lease(valid);
+}
+
+void Broker::schedule_lease_check(int64_t delay_ms) {
+  std::lock_guard lock(mutex_);
+  if (stopping_) return;
+  if (lease_timer_) lease_timer_->cancel();
+  lease_timer_ = executor_.schedule_after(std::max<int64_t>(delay_ms, 0), [this] {
+    {
+      std::lock_guard lock(mutex_);
+      update_lease_locked(clock_.monotonic_ms());
+    }
+    apply_lease();
+  });
+}
+
+void Broker::on_heartbeat_reply(const controller::BrokerHeartbeatReply& reply, int64_t sent_ms) {
   const bool ready = !reply.is_fenced && reply.is_caught_up;
+  const int64_t session_ms = config_.get_int("broker.session.timeout.ms");
   bool changed = false;
+  int64_t expires_in_ms = 0;
   {
     std::lock_guard lock(mutex_);
     changed = ready != ready_;
     ready_ = ready;
+    if (reply.is_fenced) {
+      lease_deadline_ms_ = INT64_MIN;
+    } else {
+      lease_deadline_ms_ = std::max(lease_deadline_ms_, sent_ms + session_ms);
+      lease_metadata_offset_ = reply.metadata_offset;
+    }
+    const int64_t now = clock_.monotonic_ms();
+    update_lease_locked(now);
+    expires_in_ms = lease_deadline_ms_ == INT64_MIN ? -1 : lease_deadline_ms_ - now;
   }
+  apply_lease();
+  if (expires_in_ms >= 0) schedule_lease_check(expires_in_ms);
   if (!changed) return;
   if (ready) {
     logger("broker")->info("[node {}] unfenced and caught up with the metadata log", node_id_);
@@ -250,14 +342,21 @@ void Broker::schedule_heartbeat(int64_t delay_ms) {
 
 void Broker::heartbeat() {
   controller::BrokerHeartbeatRequest request;
+  const int64_t sent_ms = clock_.monotonic_ms();
   {
     std::lock_guard lock(mutex_);
     if (stopping_) return;
     request.broker_id = node_id_;
     request.broker_epoch = broker_epoch_;
     request.current_metadata_offset = image_->offset;
+    // Never wait past the lease (a late answer could not extend it anyway), nor past one
+    // session when there is none.
+    const int64_t session_ms = config_.get_int("broker.session.timeout.ms");
+    request.timeout_ms = lease_deadline_ms_ > sent_ms
+                             ? std::max<int64_t>(lease_deadline_ms_ - sent_ms, 100)
+                             : session_ms;
   }
-  controller_.broker_heartbeat(request, [this](controller::BrokerHeartbeatReply reply) {
+  controller_.broker_heartbeat(request, [this, sent_ms](controller::BrokerHeartbeatReply reply) {
     const int64_t interval = config_.get_int("broker.heartbeat.interval.ms");
     if (reply.error == ErrorCode::STALE_BROKER_EPOCH ||
         reply.error == ErrorCode::BROKER_ID_NOT_REGISTERED) {
@@ -273,7 +372,7 @@ void Broker::heartbeat() {
       logger("broker")->debug("[node {}] heartbeat failed: {} {}", node_id_,
                               error_name(reply.error), reply.message);
     } else {
-      on_heartbeat_reply(reply);
+      on_heartbeat_reply(reply, sent_ms);
     }
     schedule_heartbeat(interval);
   });

@@ -1,9 +1,19 @@
 // The broker role of a ferryd process: what Kafka handlers reach through their context.
 //
 // It wires the metadata image (followed from the controller quorum), the controller API, the
-// partitions this node hosts (PartitionManager), and the broker's own lifecycle:
+// replicas this node hosts (replication::ReplicaManager, fed the neutral ClusterAssignment built
+// from each image), and the broker's own lifecycle:
 //   start() -> register with the controller (new broker epoch) -> heartbeat every
 //   broker.heartbeat.interval.ms -> unfenced once caught up with the metadata log.
+//
+// THE LEASE. The broker may lead partitions only while it holds a lease from the controller
+// quorum: a heartbeat SENT at time t that the controller answered "not fenced" extends the lease
+// to t + broker.session.timeout.ms (monotonic). The controller fences a broker only once that
+// much time has passed since it RECEIVED the last heartbeat (>= t), so the lease always runs out
+// here before a new leader can be elected elsewhere. While the lease is invalid, partitions
+// answer NOT_LEADER_OR_FOLLOWER (replication/partition.h). A lost lease comes back only with a
+// successful heartbeat whose answer's metadata offset this broker's image has reached, so it has
+// seen any leadership moved away meanwhile. A new process starts without a lease.
 //
 // Threading: handlers call it from connection strands; metadata updates arrive on a
 // controller thread and are applied on the executor. All public methods are thread-safe.
@@ -18,17 +28,18 @@
 
 #include "common/clock.h"
 #include "common/config.h"
+#include "common/executor.h"
 #include "controller/controller_api.h"
 #include "controller/metadata/image.h"
+#include "replication/transport.h"
 
-namespace ferry::net {
-class Executor;
-class TimerHandle;
-}  // namespace ferry::net
+namespace ferry::replication {
+class ReplicaManager;
+}
 
 namespace ferry::broker {
 
-class PartitionManager;
+class ControllerIsrChannel;
 
 struct ListenerAddress {
   std::string name;  // PLAINTEXT
@@ -41,8 +52,10 @@ Result<ListenerAddress> parse_listener(std::string_view text);
 
 class Broker {
  public:
+  // `fetch_clients` makes the connections followers fetch over (broker/replica_links.h).
   Broker(const config::BrokerConfig& config, controller::ControllerApi& controller,
-         controller::MetadataSource& metadata, net::Executor& executor, Clock& clock);
+         controller::MetadataSource& metadata, Executor& executor, Clock& clock,
+         replication::ReplicaFetchClientFactory& fetch_clients);
   ~Broker();
   Broker(const Broker&) = delete;
   Broker& operator=(const Broker&) = delete;
@@ -59,9 +72,9 @@ class Broker {
   const config::BrokerConfig& config() const { return config_; }
   NodeId node_id() const { return node_id_; }
   controller::ControllerApi& controller() { return controller_; }
-  net::Executor& executor() { return executor_; }
+  Executor& executor() { return executor_; }
   Clock& clock() { return clock_; }
-  PartitionManager& partitions() { return *partitions_; }
+  replication::ReplicaManager& partitions() { return *partitions_; }
   // The client endpoints this broker registers (advertised.listeners, else the bound ones).
   const std::vector<metadata::Endpoint>& advertised_endpoints() const { return advertised_; }
 
@@ -76,6 +89,8 @@ class Broker {
   // brokers serve clients only from then on), or `timeout_ms` passes. True when ready.
   bool wait_until_ready(int64_t timeout_ms);
   BrokerEpoch broker_epoch() const;
+  // Whether this broker holds its controller lease (see THE LEASE).
+  bool has_lease() const;
 
  private:
   struct MetadataWaiter;
@@ -84,17 +99,22 @@ class Broker {
   void schedule_heartbeat(int64_t delay_ms);
   void heartbeat();
   void announce_shutdown();
-  void on_heartbeat_reply(const controller::BrokerHeartbeatReply& reply);
+  void on_heartbeat_reply(const controller::BrokerHeartbeatReply& reply, int64_t sent_ms);
+  void update_lease_locked(int64_t now_ms);
+  void apply_lease();
+  void schedule_lease_check(int64_t delay_ms);
 
   const config::BrokerConfig& config_;
   controller::ControllerApi& controller_;
   controller::MetadataSource& metadata_;
-  net::Executor& executor_;
+  Executor& executor_;
   Clock& clock_;
   NodeId node_id_;
   Uuid incarnation_id_;
-  std::unique_ptr<PartitionManager> partitions_;
+  std::unique_ptr<ControllerIsrChannel> isr_channel_;
+  std::unique_ptr<replication::ReplicaManager> partitions_;
   std::vector<metadata::Endpoint> advertised_;
+  std::string inter_broker_listener_;
 
   mutable std::mutex mutex_;
   metadata::MetadataImagePtr image_;
@@ -104,7 +124,14 @@ class Broker {
   bool ready_ = false;
   std::condition_variable ready_cv_;
   bool stopping_ = false;
-  std::shared_ptr<net::TimerHandle> heartbeat_timer_;
+  std::shared_ptr<TimerHandle> heartbeat_timer_;
+  // The lease: valid until lease_deadline_ms_ (monotonic) once the image reached
+  // lease_metadata_offset_; lease_valid_ is what the partitions were last told.
+  int64_t lease_deadline_ms_ = INT64_MIN;
+  LogIndex lease_metadata_offset_{INT64_MAX};
+  bool lease_valid_ = false;
+  std::shared_ptr<TimerHandle> lease_timer_;
+  std::mutex lease_apply_mutex_;  // serialises apply_lease()
 };
 
 }  // namespace ferry::broker

@@ -18,6 +18,7 @@
 #include "broker/broker.h"
 #include "broker/kafka/dispatcher.h"
 #include "broker/net/kafka_server.h"
+#include "broker/replica_links.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "controller/server.h"
@@ -156,14 +157,17 @@ int run(const config::BrokerConfig& config) {
     metadata = &quorum_client->metadata();
   }
 
+  std::unique_ptr<broker::KafkaReplicaFetchClients> fetch_clients;
   std::unique_ptr<broker::Broker> broker;
   std::unique_ptr<kafka::Dispatcher> dispatcher;
   std::vector<std::unique_ptr<net::KafkaServer>> servers;
   if (broker_role) {
     auto listeners = client_listeners(config);
     if (!listeners.ok()) return fail("configuration", listeners.error());
+    fetch_clients = std::make_unique<broker::KafkaReplicaFetchClients>(
+        io, NodeId(config.get_int("node.id")), config.get_long("replica.socket.timeout.ms"));
     broker = std::make_unique<broker::Broker>(config, *api, *metadata, io.executor(),
-                                              SystemClock::instance());
+                                              SystemClock::instance(), *fetch_clients);
     dispatcher = std::make_unique<kafka::Dispatcher>(*broker);
     for (auto& l : *listeners) {
       net::ServerOptions options;

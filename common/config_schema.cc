@@ -31,11 +31,15 @@ constexpr std::array kSchema = {
   KeySpec{"controller.quorum.heartbeat.interval.ms", Type::kInt, "100",
     "How often the active controller heartbeats the other voters.", "", 1, kIntMax},
   KeySpec{"broker.rack", Type::kString, "", "The rack of this broker, for rack-aware placement."},
-  KeySpec{"broker.heartbeat.interval.ms", Type::kInt, "2000",
-    "How often a broker heartbeats the active controller.", "", 1, kIntMax},
-  KeySpec{"broker.session.timeout.ms", Type::kInt, "9000",
-    "A broker that has not heartbeated for this long is fenced and loses its leaderships.", "", 1,
-    kIntMax},
+  KeySpec{"broker.heartbeat.interval.ms", Type::kInt, "250",
+    "How often a broker heartbeats the active controller (Kafka: 2000).", "", 1, kIntMax},
+  KeySpec{"broker.session.timeout.ms", Type::kInt, "2000",
+    "A broker that has not heartbeated for this long is fenced and loses its leaderships; a "
+    "broker stops leading this long after the send time of its last successful heartbeat (its "
+    "lease). Kafka's default is 9000; Ferry's is short so that a killed leader is replaced "
+    "within about 3 s. Raise it where brokers may pause longer (overloaded disks, VM stalls): a "
+    "pause longer than this moves the broker's leaderships away.",
+    "", 1, kIntMax},
   KeySpec{"log.dirs", Type::kList, "./ferry-data",
     "Directories holding partition logs. The first also holds the controller metadata unless "
     "metadata.log.dir is set."},
@@ -62,8 +66,8 @@ constexpr std::array kSchema = {
   KeySpec{"num.partitions", Type::kInt, "1", "Default partition count of new topics.", "", 1,
     kIntMax},
   KeySpec{"default.replication.factor", Type::kShort, "1",
-    "Default replication factor of new topics. At most 1 until Ferry replicates partitions "
-    "between brokers.", "", 1, 1},
+    "Default replication factor of new topics (deploy/local-cluster.sh sets 3 for its three "
+    "nodes).", "", 1, 32767},
   KeySpec{"auto.create.topics.enable", Type::kBoolean, "true",
     "Create unknown topics on Metadata requests that allow it (and on Produce)."},
   KeySpec{"delete.topic.enable", Type::kBoolean, "true", "Allow deleting topics."},
@@ -112,8 +116,31 @@ constexpr std::array kSchema = {
     "period only as a safety net.", "", 1},
   KeySpec{"log.retention.check.interval.ms", Type::kLong, "300000",
     "How often retention runs.", "", 1},
+  // ---- Replication ----------------------------------------------------------------------------
+  KeySpec{"inter.broker.listener.name", Type::kString, "",
+    "The listener followers fetch from (replica fetches are Kafka Fetch requests). Empty: the "
+    "first client listener."},
   KeySpec{"replica.lag.time.max.ms", Type::kLong, "30000",
-    "A follower that has not caught up for this long leaves the ISR.", "", 1},
+    "A follower that has not caught up with the leader's log end for this long leaves the ISR "
+    "(a follower at the log end never does).", "", 1},
+  KeySpec{"replica.fetch.wait.max.ms", Type::kInt, "500",
+    "How long a follower's fetch waits on the leader for new data.", "", 0, kIntMax},
+  KeySpec{"replica.fetch.min.bytes", Type::kInt, "1",
+    "Bytes a follower's fetch waits for before the leader answers.", "", 1, kIntMax},
+  KeySpec{"replica.fetch.max.bytes", Type::kInt, "1048576",
+    "Bytes per partition a follower fetches at once (a larger first batch still comes whole).",
+    "", 0, kIntMax},
+  KeySpec{"replica.fetch.response.max.bytes", Type::kInt, "10485760",
+    "Bytes a follower's fetch answer may hold in all (its memory bound per leader broker).", "",
+    0, kIntMax},
+  KeySpec{"replica.socket.timeout.ms", Type::kLong, "30000",
+    "How long a follower waits for a fetch answer beyond replica.fetch.wait.max.ms before it "
+    "drops the connection and reconnects.", "", 1},
+  KeySpec{"replica.fetch.backoff.ms", Type::kInt, "100",
+    "How long a follower waits after a failed fetch before trying again.", "", 0, kIntMax},
+  KeySpec{"replica.high.watermark.checkpoint.interval.ms", Type::kLong, "5000",
+    "How often each replica's high watermark is written to replication-offset-checkpoint.", "",
+    1},
 };
 // clang-format on
 }  // namespace

@@ -134,6 +134,9 @@ struct BrokerHeartbeatRequest {
   LogIndex current_metadata_offset{0};  // how far this broker's image has caught up
   bool want_fence = false;              // the broker wants to be fenced (not ready)
   bool want_shutdown = false;           // controlled shutdown: move leadership away
+  // Give up (REQUEST_TIMED_OUT) after this long, retries included; 0 = the API's default. The
+  // broker passes what is left of its lease, so a heartbeat never outlives it.
+  int64_t timeout_ms = 0;
 };
 
 struct BrokerHeartbeatReply {
@@ -142,6 +145,10 @@ struct BrokerHeartbeatReply {
   bool is_caught_up = false;
   bool is_fenced = true;
   bool should_shutdown = false;
+  // The metadata log offset that includes everything the controller knew when it answered: a
+  // broker whose lease ran out leads again only once its image has reached it (so it has seen
+  // any leadership the controller moved away meanwhile).
+  LogIndex metadata_offset{0};
 };
 
 // ---- Partitions (ISR changes from leaders) ---------------------------------------------------
@@ -154,6 +161,10 @@ struct AlterPartitionRequest {
   LeaderEpoch leader_epoch{-1};  // compare-and-set: must equal the current epochs
   PartitionEpoch partition_epoch{-1};
   std::vector<NodeId> new_isr;
+  // KIP-903: each new_isr member's broker epoch as the leader saw it in that replica's fetches
+  // (parallel to new_isr; -1 or absent = not checked). A member whose registration has another
+  // epoch restarted since (possibly with less data): INELIGIBLE_REPLICA.
+  std::vector<BrokerEpoch> new_isr_epochs;
 };
 
 struct AlterPartitionReply {

@@ -29,6 +29,7 @@ constexpr ApiEntry kApis[] = {
   entry<CreateTopicsRequest>(0, 7, handlers::create_topics),
   entry<DeleteTopicsRequest>(0, 6, handlers::delete_topics),
   entry<DeleteRecordsRequest>(0, 2, handlers::delete_records),
+  entry<OffsetForLeaderEpochRequest>(0, 4, handlers::offset_for_leader_epoch),
   entry<DescribeConfigsRequest>(0, 4, handlers::describe_configs),
   entry<AlterConfigsRequest>(0, 2, handlers::alter_configs),
   entry<DescribeLogDirsRequest>(0, 4, handlers::describe_log_dirs),

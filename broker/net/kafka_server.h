@@ -25,10 +25,10 @@
 #include <string>
 #include <vector>
 
-#include "broker/net/executor.h"
 #include "broker/protocol/codec.h"
 #include "common/bytes.h"
 #include "common/error.h"
+#include "common/executor.h"
 
 namespace ferry::net {
 

@@ -446,6 +446,7 @@ void to_proto(const BrokerHeartbeatReply& reply, proto::BrokerHeartbeatResponse*
   out->set_is_caught_up(reply.is_caught_up);
   out->set_is_fenced(reply.is_fenced);
   out->set_should_shutdown(reply.should_shutdown);
+  out->set_metadata_offset(reply.metadata_offset.value());
 }
 
 BrokerHeartbeatReply from_proto(const proto::BrokerHeartbeatResponse& r) {
@@ -454,6 +455,7 @@ BrokerHeartbeatReply from_proto(const proto::BrokerHeartbeatResponse& r) {
   out.is_caught_up = r.is_caught_up();
   out.is_fenced = r.is_fenced();
   out.should_shutdown = r.should_shutdown();
+  out.metadata_offset = LogIndex(r.metadata_offset());
   return out;
 }
 
@@ -468,6 +470,8 @@ proto::AlterPartitionRequest to_proto(const AlterPartitionRequest& r) {
   out.set_leader_epoch(r.leader_epoch.value());
   out.set_partition_epoch(r.partition_epoch.value());
   append_node_ids(r.new_isr, out.mutable_new_isr());
+  for (const BrokerEpoch e : r.new_isr_epochs)
+    out.add_new_isr_epochs(e.value());
   return out;
 }
 
@@ -480,6 +484,8 @@ AlterPartitionRequest from_proto(const proto::AlterPartitionRequest& r) {
   out.leader_epoch = LeaderEpoch(r.leader_epoch());
   out.partition_epoch = PartitionEpoch(r.partition_epoch());
   out.new_isr = to_node_ids(r.new_isr());
+  for (const int64_t e : r.new_isr_epochs())
+    out.new_isr_epochs.emplace_back(e);
   return out;
 }
 

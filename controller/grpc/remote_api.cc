@@ -22,7 +22,10 @@ using Stub = proto::ControllerService::Stub;
 
 struct RemoteControllerApi::Impl {
   Impl(std::vector<VoterAddress> v, Options o)
-      : voters(std::move(v)), options(o), work(boost::asio::make_work_guard(io)) {
+      : voters(std::move(v)),
+        options(o),
+        clock(o.clock != nullptr ? *o.clock : SystemClock::instance()),
+        work(boost::asio::make_work_guard(io)) {
     for (const auto& voter : voters)
       stubs.push_back(proto::ControllerService::NewStub(make_channel(voter.address())));
     thread = std::thread([this] { io.run(); });
@@ -31,6 +34,7 @@ struct RemoteControllerApi::Impl {
   std::vector<VoterAddress> voters;
   std::vector<std::unique_ptr<Stub>> stubs;
   Options options;
+  Clock& clock;  // deadlines and backoffs (monotonic)
   std::atomic<int32_t> leader{-1};
   std::atomic<size_t> round_robin{0};
 
@@ -56,10 +60,6 @@ struct RemoteControllerApi::Impl {
 
 namespace {
 
-int64_t now_ms() {
-  return SystemClock::instance().monotonic_ms();
-}
-
 // One logical call with its retries. Lives until its callback has run.
 template <typename Req, typename Resp, typename Reply>
 struct RemoteCall : std::enable_shared_from_this<RemoteCall<Req, Resp, Reply>> {
@@ -71,12 +71,15 @@ struct RemoteCall : std::enable_shared_from_this<RemoteCall<Req, Resp, Reply>> {
   std::function<Reply(const Resp&)> decode;
   std::function<Reply(ErrorCode, const std::string&)> failure;
   Callback<Reply> done;
+  int64_t timeout_ms = 0;  // the whole call, retries included
   int64_t deadline_ms = 0;
   int64_t backoff_ms = 0;
   Error last_error{ErrorCode::REQUEST_TIMED_OUT, "no active controller answered in time"};
   std::unique_ptr<grpc::ClientContext> context;
   Resp response;
   size_t target = 0;
+
+  int64_t now_ms() const { return impl->clock.monotonic_ms(); }
 
   // Callbacks (done, finish) never run under impl->mutex: finish() takes it, and a callback may
   // start another call.
@@ -88,7 +91,7 @@ struct RemoteCall : std::enable_shared_from_this<RemoteCall<Req, Resp, Reply>> {
       if (!closed) ++impl->outstanding;
     }
     if (closed) return done(failure(ErrorCode::NOT_CONTROLLER, "the client is shut down"));
-    deadline_ms = now_ms() + impl->options.request_timeout_ms;
+    deadline_ms = now_ms() + timeout_ms;
     backoff_ms = impl->options.min_backoff_ms;
     attempt();
   }
@@ -145,7 +148,7 @@ struct RemoteCall : std::enable_shared_from_this<RemoteCall<Req, Resp, Reply>> {
                                 ? ErrorCode::REQUEST_TIMED_OUT
                                 : last_error.code(),
                             fmt::format("no active controller answered within {} ms: {}",
-                                        impl->options.request_timeout_ms, last_error.message())));
+                                        timeout_ms, last_error.message())));
     }
     auto timer = std::make_shared<boost::asio::steady_timer>(impl->io);
     timer->expires_after(std::chrono::milliseconds(backoff_ms));
@@ -165,9 +168,11 @@ template <typename Req, typename Resp, typename Reply>
 void call(const std::shared_ptr<RemoteControllerApi::Impl>& impl, Req request,
           typename RemoteCall<Req, Resp, Reply>::Invoke invoke,
           std::function<Reply(const Resp&)> decode,
-          std::function<Reply(ErrorCode, const std::string&)> failure, Callback<Reply> done) {
+          std::function<Reply(ErrorCode, const std::string&)> failure, Callback<Reply> done,
+          int64_t timeout_ms = 0) {
   auto c = std::make_shared<RemoteCall<Req, Resp, Reply>>();
   c->impl = impl;
+  c->timeout_ms = timeout_ms > 0 ? timeout_ms : impl->options.request_timeout_ms;
   c->request = std::move(request);
   c->invoke = std::move(invoke);
   c->decode = std::move(decode);
@@ -310,13 +315,15 @@ void RemoteControllerApi::register_broker(BrokerRegistrationRequest request,
 
 void RemoteControllerApi::broker_heartbeat(BrokerHeartbeatRequest request,
                                            Callback<BrokerHeartbeatReply> done) {
+  // A heartbeat is worth nothing after its broker's lease ran out: it carries its own timeout.
+  const int64_t timeout_ms = request.timeout_ms;
   call<proto::BrokerHeartbeatRequest, proto::BrokerHeartbeatResponse, BrokerHeartbeatReply>(
       impl_, gc::to_proto(request),
       [](Stub& s, auto* ctx, auto* req, auto* resp, auto cb) {
         s.async()->BrokerHeartbeat(ctx, req, resp, std::move(cb));
       },
       [](const proto::BrokerHeartbeatResponse& r) { return gc::from_proto(r); },
-      fail_one<BrokerHeartbeatReply>, std::move(done));
+      fail_one<BrokerHeartbeatReply>, std::move(done), timeout_ms);
 }
 
 void RemoteControllerApi::alter_partition(AlterPartitionRequest request,

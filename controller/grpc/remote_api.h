@@ -20,6 +20,7 @@
 #include <memory>
 #include <vector>
 
+#include "common/clock.h"
 #include "controller/controller_api.h"
 #include "controller/quorum/options.h"
 #include "controller/quorum_admin.h"
@@ -33,6 +34,7 @@ class RemoteControllerApi final : public ControllerApi {
     int64_t attempt_timeout_ms = 10000;  // one gRPC call
     int64_t min_backoff_ms = 50;         // wait before retrying when no leader is known
     int64_t max_backoff_ms = 1000;       // the wait doubles up to this
+    Clock* clock = nullptr;              // deadlines; nullptr = SystemClock (must outlive us)
   };
   RemoteControllerApi(std::vector<VoterAddress> voters, Options options);
   explicit RemoteControllerApi(std::vector<VoterAddress> voters)

@@ -226,12 +226,23 @@ Status check_alter_partition(const MetadataImage& image, const AlterPartitionReq
                        fmt::format("{}: the ISR {} does not include the leader {}", tp,
                                    format_nodes(r.new_isr), p.leader));
   }
-  for (NodeId id : r.new_isr) {
+  for (size_t i = 0; i < r.new_isr.size(); ++i) {
+    const NodeId id = r.new_isr[i];
     const bool already = std::find(p.isr.begin(), p.isr.end(), id) != p.isr.end();
     if (!already && !broker_is_usable(image, id)) {
       return alter_error(
           ErrorCode::INELIGIBLE_REPLICA,
           fmt::format("{}: replica {} is fenced, shutting down or not registered", tp, id));
+    }
+    // KIP-903: the leader saw this replica fetch with an epoch the controller no longer has
+    // registered: it restarted (maybe with an empty or partial disk) and must catch up again.
+    const BrokerRegistration* broker = image.broker(id);
+    if (i < r.new_isr_epochs.size() && r.new_isr_epochs[i].value() >= 0 && broker != nullptr &&
+        broker->epoch != r.new_isr_epochs[i]) {
+      return alter_error(ErrorCode::INELIGIBLE_REPLICA,
+                         fmt::format("{}: replica {} fetched with broker epoch {} but is "
+                                     "registered with epoch {}",
+                                     tp, id, r.new_isr_epochs[i], broker->epoch));
     }
   }
   return ok_status();

@@ -166,6 +166,7 @@ void QuorumController::finish_stop() {
   for (auto& deferred : deferred_)
     deferred();  // they see stopping_ and fail
   deferred_.clear();
+  fail_confirmations();
   for (auto& waiter : fetch_waiters_) {
     MetadataFetch fetch;
     fetch.error = ErrorCode::NOT_CONTROLLER;
@@ -240,6 +241,7 @@ void QuorumController::process_ready() {
     if (!rd.messages.empty()) transport_.send(std::move(rd.messages));
     if (rd.snapshot) apply_snapshot(*rd.snapshot);
     apply_entries(rd.committed_entries);
+    serve_read_states(rd.read_states);
     node_->advance();
     if (rd.soft_state) {
       leader_ = rd.soft_state->leader.value();
@@ -358,7 +360,8 @@ void QuorumController::become_active() {
   active_ = true;
   speculative_.emplace(committed_.fork());
   const int64_t now = clock_.monotonic_ms();
-  sessions_.reset(committed_.current(), now);
+  // Credit the election timeout (see "Heartbeats and broker leases" in the header).
+  sessions_.reset(committed_.current(), now - options_.election_timeout_ms);
   last_caught_up_ms_.clear();
   last_contact_ms_.clear();
   log().info("[controller n={} t={}] active controller at offset {} ({} brokers, {} topics)",
@@ -376,10 +379,42 @@ void QuorumController::step_down() {
   leading_term_.reset();
   active_ = false;
   speculative_.reset();
+  fail_confirmations();
   // Proposals in flight stay pending: the log decides their fate when their index applies.
   auto deferred = std::exchange(deferred_, {});
   for (auto& d : deferred)
     d();  // they now see that this voter is not the leader
+}
+
+void QuorumController::confirm_leadership(std::function<void(bool)> done) {
+  if (!leading_term_ || stopping_) return done(false);
+  const uint64_t id = next_confirmation_++;
+  Bytes context(8);
+  for (int i = 0; i < 8; ++i)
+    context[static_cast<size_t>(i)] = static_cast<uint8_t>(id >> (8 * i));
+  if (!node_->read_index(std::move(context)).ok()) return done(false);
+  confirmations_.emplace(id, std::move(done));
+  schedule_ready();
+}
+
+void QuorumController::serve_read_states(const std::vector<raft::ReadState>& states) {
+  for (const auto& state : states) {
+    if (state.request_context.size() != 8) continue;
+    uint64_t id = 0;
+    for (int i = 0; i < 8; ++i)
+      id |= uint64_t(state.request_context[static_cast<size_t>(i)]) << (8 * i);
+    const auto it = confirmations_.find(id);
+    if (it == confirmations_.end()) continue;
+    auto done = std::move(it->second);
+    confirmations_.erase(it);
+    done(true);
+  }
+}
+
+void QuorumController::fail_confirmations() {
+  auto pending = std::exchange(confirmations_, {});
+  for (auto& [_, done] : pending)
+    done(false);
 }
 
 void QuorumController::track_followers(int64_t now_ms) {

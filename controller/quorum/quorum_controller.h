@@ -32,10 +32,18 @@
 // complete committed image. Requests that reach a voter that is not the leader are answered
 // NOT_CONTROLLER naming the leader when known.
 //
-// Broker sessions live only in the active controller's memory; on becoming active every
-// registered broker gets a fresh lease (a controller failover never fences healthy brokers).
-// Every tick, the active controller fences one broker whose session expired, moving its
-// leaderships to other ISR members.
+// Broker sessions live only in the active controller's memory. Every tick, the active controller
+// fences one broker whose session expired, moving its leaderships to other ISR members.
+//
+// Heartbeats and broker leases (broker/broker.h, THE LEASE). A heartbeat is answered only after
+// a read-index round (Raft thesis 6.4) started after it arrived has confirmed that this voter
+// still leads: a deposed leader that has not noticed yet cannot hand out leases. A new leader's
+// voters stopped hearing from the old one at least one election timeout E before they elected
+// it (pre-vote and check-quorum refuse votes while a leader is heard), so every lease the old
+// leader confirmed was for a heartbeat sent at least E before this voter became active. On
+// becoming active every registered broker's session therefore counts from (now - E): a broker
+// that is gone is fenced E sooner than a full fresh session would allow, and no broker is fenced
+// before the lease it was granted ran out.
 #pragma once
 
 #include <atomic>
@@ -172,6 +180,12 @@ class QuorumController final : public ControllerApi, public MetadataSource {
   void wait_for_transfer(int64_t deadline_ms);
   void finish_stop();
   void track_followers(int64_t now_ms);
+  // Calls `done(true)` once a read-index round started now confirms this voter leads (false if
+  // it does not, or loses leadership first). Strand only.
+  void confirm_leadership(std::function<void(bool)> done);
+  void serve_read_states(const std::vector<raft::ReadState>& states);
+  void fail_confirmations();
+  void run_heartbeat(BrokerHeartbeatRequest request, Callback<BrokerHeartbeatReply> done);
 
   // quorum_requests.cc: commands, pending proposals, fetches, describe.
   template <typename Reply>
@@ -223,6 +237,8 @@ class QuorumController final : public ControllerApi, public MetadataSource {
   std::optional<metadata::MetadataBuilder> speculative_;
   metadata::BrokerSessions sessions_;
   std::vector<std::function<void()>> deferred_;  // commands waiting for the leader to be active
+  uint64_t next_confirmation_ = 1;
+  std::map<uint64_t, std::function<void(bool)>> confirmations_;  // read-index context -> waiter
   std::multimap<LogIndex, Pending> pending_;
   std::vector<FetchWaiter> fetch_waiters_;
   std::map<NodeId, int64_t> last_caught_up_ms_;

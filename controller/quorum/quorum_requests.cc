@@ -299,12 +299,34 @@ void QuorumController::register_broker(BrokerRegistrationRequest request,
 
 void QuorumController::broker_heartbeat(BrokerHeartbeatRequest request,
                                         Callback<BrokerHeartbeatReply> done) {
+  // Confirm leadership first (see "Heartbeats and broker leases" in the header), then plan.
+  const bool posted = post([this, request, done]() mutable {
+    confirm_leadership([this, request, done = std::move(done)](bool leading) mutable {
+      if (!leading) {
+        BrokerHeartbeatReply reply;
+        fail_one(reply, ErrorCode::NOT_CONTROLLER, not_controller_message());
+        return done(std::move(reply));
+      }
+      run_heartbeat(std::move(request), std::move(done));
+    });
+  });
+  if (!posted) {
+    BrokerHeartbeatReply reply;
+    fail_one(reply, ErrorCode::NOT_CONTROLLER, "the controller is shutting down");
+    done(std::move(reply));
+  }
+}
+
+void QuorumController::run_heartbeat(BrokerHeartbeatRequest request,
+                                     Callback<BrokerHeartbeatReply> done) {
   run_command<BrokerHeartbeatReply>(
       [this, request](const metadata::MetadataImage& image) {
         return metadata::plan_broker_heartbeat(image, request, options_.commands, sessions_,
                                                clock_.monotonic_ms());
       },
-      fail_one<BrokerHeartbeatReply>, [](BrokerHeartbeatReply&, LogIndex) {}, std::move(done));
+      fail_one<BrokerHeartbeatReply>,
+      [](BrokerHeartbeatReply& reply, LogIndex offset) { reply.metadata_offset = offset; },
+      std::move(done));
 }
 
 void QuorumController::alter_partition(AlterPartitionRequest request,

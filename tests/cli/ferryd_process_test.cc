@@ -372,16 +372,29 @@ class TwoBrokers : public ::testing::Test {
   std::unique_ptr<ferry::test::ChildProcess> broker2_;
 };
 
-// Until brokers replicate, a follower replica would never catch up: acks=all would time out
-// and consumers would see nothing. So a factor the cluster could place is refused with a
-// precise error; one it could not place gets Kafka's message from the controller.
-TEST_F(TwoBrokers, ReplicationFactorAboveOneIsRefusedAndOneSpreadsOverBothBrokers) {
-  ProcessResult wide = ferry({"topic", "create", "wide", "-r", "2"});
-  EXPECT_EQ(wide.exit_code, 1);
-  EXPECT_TRUE(
-      wide.err.starts_with("ferry: topic create: wide: INVALID_REPLICATION_FACTOR: "
-                           "Replication factor 2 is not supported yet"))
-      << wide.err;
+// A factor the two brokers can place replicates (a pure broker follows the combined node's
+// partitions and the other way round); one they cannot place gets Kafka's message.
+TEST_F(TwoBrokers, ReplicationFactorTwoReplicatesOverBothBrokersAndThreeIsRefused) {
+  ProcessResult wide =
+      ferry({"topic", "create", "wide", "-p", "2", "-r", "2", "-c", "min.insync.replicas=2"});
+  ASSERT_EQ(wide.exit_code, 0) << wide.err;
+  ProcessResult to_wide = ferry({"produce", "wide", "--acks", "all"}, "a\nb\nc\nd\n");
+  ASSERT_EQ(to_wide.exit_code, 0) << to_wide.err;
+  ProcessResult from_wide = ferry({"consume", "wide", "--from-beginning", "-e"});
+  ASSERT_EQ(from_wide.exit_code, 0) << from_wide.err;
+  std::multiset<std::string> got;
+  std::istringstream wide_lines(from_wide.out);
+  for (std::string line; std::getline(wide_lines, line);)
+    got.insert(line);
+  EXPECT_EQ(got, (std::multiset<std::string>{"a", "b", "c", "d"}))
+      << "acks=all with min.insync.replicas=2 needs both replicas";
+  ProcessResult wide_described = ferry({"topic", "describe", "wide", "--format", "json"});
+  const std::regex two_in_sync(R"re("isr":\[(1,2|2,1)\])re");
+  EXPECT_EQ(std::distance(std::sregex_iterator(wide_described.out.begin(), wide_described.out.end(),
+                                               two_in_sync),
+                          std::sregex_iterator()),
+            2)
+      << "both partitions list both replicas in sync: " << wide_described.out;
   ProcessResult wider = ferry({"topic", "create", "wider", "-r", "3"});
   EXPECT_EQ(wider.exit_code, 1);
   EXPECT_NE(wider.err.find("because only 2 broker(s) are registered"), std::string::npos)

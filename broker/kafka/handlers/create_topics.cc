@@ -29,24 +29,6 @@ void fill_configs(RequestContext& ctx, const controller::CreateTopicResult& r, R
   }
 }
 
-// Ferry does not replicate partitions between brokers yet (the ISR fetch loop comes next): a
-// partition with followers would never advance its high watermark, so acks=all producers would
-// time out and consumers would see nothing. Such topics are refused with a precise error. A
-// factor the cluster could not place anyway is left to the controller, which answers with
-// Kafka's own message ("Unable to replicate the partition 3 time(s): ...").
-std::optional<std::string> unsupported_replication(const controller::CreateTopicSpec& spec,
-                                                   size_t registered_brokers) {
-  size_t factor = spec.replication_factor > 0 ? static_cast<size_t>(spec.replication_factor) : 1;
-  for (const auto& [partition, replicas] : spec.assignments)
-    factor = std::max(factor, replicas.size());
-  if (factor <= 1 || factor > registered_brokers) return std::nullopt;
-  return fmt::format(
-      "Replication factor {} is not supported yet: Ferry does not replicate partitions between "
-      "brokers until its ISR fetch loop lands, so every replica but the leader would stay behind. "
-      "Use replication factor 1.",
-      factor);
-}
-
 }  // namespace
 
 void create_topics(RequestContextPtr ctx) {
@@ -57,8 +39,6 @@ void create_topics(RequestContextPtr ctx) {
   std::map<std::string, int> counts;
   for (const auto& t : request.topics)
     ++counts[t.name];
-  const size_t registered_brokers = ctx->broker().image()->brokers.size();
-  std::map<std::string, std::string> refused;  // name -> why (replication not supported yet)
   std::vector<controller::CreateTopicSpec> specs;
   for (const auto& t : request.topics) {
     if (counts[t.name] > 1) continue;
@@ -72,15 +52,14 @@ void create_topics(RequestContextPtr ctx) {
     }
     for (const auto& c : t.configs)
       spec.configs.emplace_back(c.name, c.value);
-    if (auto why = unsupported_replication(spec, registered_brokers)) {
-      refused.emplace(t.name, std::move(*why));
-      continue;
-    }
     specs.push_back(std::move(spec));
   }
 
-  auto respond = [ctx, request = std::move(request), counts,
-                  refused](std::vector<controller::CreateTopicResult> results) {
+  // Read before `request` moves into the answer below.
+  const bool validate_only = request.validate_only;
+  const int64_t timeout_ms = std::max(request.timeout_ms, 0);
+  auto respond = [ctx, request = std::move(request),
+                  counts](std::vector<controller::CreateTopicResult> results) {
     CreateTopicsResponse response;
     std::map<std::string, const controller::CreateTopicResult*> by_name;
     for (const auto& r : results)
@@ -96,11 +75,6 @@ void create_topics(RequestContextPtr ctx) {
             ctx->client_id(), t.name);
         continue;
       }
-      if (const auto it = refused.find(t.name); it != refused.end()) {
-        out.error_code = to_int(ErrorCode::INVALID_REPLICATION_FACTOR);
-        out.error_message = it->second;
-        continue;
-      }
       const auto* r = by_name.at(t.name);
       out.error_code = to_int(r->error);
       out.error_message = r->message.empty() ? std::nullopt : std::optional(r->message);
@@ -114,8 +88,6 @@ void create_topics(RequestContextPtr ctx) {
   };
 
   if (specs.empty()) return respond({});
-  const bool validate_only = request.validate_only;
-  const int64_t timeout_ms = std::max(request.timeout_ms, 0);
   ctx->broker().controller().create_topics(
       std::move(specs), validate_only,
       [ctx, respond = std::move(respond),

@@ -1,8 +1,8 @@
 // DescribeLogDirs (35): per log dir, the partitions it holds with their sizes (what UIs show).
 #include "broker/broker.h"
 #include "broker/kafka/handlers/handlers.h"
-#include "broker/partition_manager.h"
 #include "broker/protocol/generated/messages.h"
+#include "replication/replica_manager.h"
 
 namespace ferry::kafka::handlers {
 

@@ -19,5 +19,6 @@ void incremental_alter_configs(RequestContextPtr ctx);
 void delete_records(RequestContextPtr ctx);
 void describe_cluster(RequestContextPtr ctx);
 void describe_log_dirs(RequestContextPtr ctx);
+void offset_for_leader_epoch(RequestContextPtr ctx);
 
 }  // namespace ferry::kafka::handlers

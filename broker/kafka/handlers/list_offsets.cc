@@ -3,6 +3,11 @@
 // largest timestamp (v7+, KIP-734), -4 earliest local (= earliest: Ferry has no tiered storage).
 // A timestamp lookup answers the first record at or after it below the high watermark, or
 // offset -1.
+//
+// KIP-207: a new leader whose HW has not reached the start of its epoch yet may know less than
+// the old leader did; it answers OFFSET_NOT_AVAILABLE (v5+; LEADER_NOT_AVAILABLE below, which
+// older clients retry) to "latest" and to timestamp lookups, so an offset never goes backwards
+// across a failover. Clients retry both.
 #include "broker/kafka/handlers/handlers.h"
 #include "broker/kafka/handlers/partition_lookup.h"
 #include "broker/protocol/generated/messages.h"
@@ -19,7 +24,7 @@ constexpr int64_t kEarliestLocal = -4;
 using PartitionOut = ListOffsetsResponse::ListOffsetsPartitionResponse;
 
 // The leader epoch of the batch holding `offset` (from the epoch cache), -1 if unknown.
-int32_t epoch_of(broker::Partition& partition, Offset offset) {
+int32_t epoch_of(replication::Partition& partition, Offset offset) {
   int32_t epoch = -1;
   for (const auto& e : partition.log().epoch_entries()) {
     if (e.start_offset <= offset) epoch = e.epoch.value();
@@ -27,8 +32,15 @@ int32_t epoch_of(broker::Partition& partition, Offset offset) {
   return epoch;
 }
 
-void lookup(broker::Partition& partition, int64_t timestamp, PartitionOut& out) {
+void lookup(replication::Partition& partition, int64_t timestamp, int16_t version,
+            PartitionOut& out) {
   const Offset hw = partition.high_watermark();
+  if (timestamp != kEarliest && timestamp != kEarliestLocal) {
+    if (const auto code = partition.check_high_watermark_current(); code != ErrorCode::NONE) {
+      out.error_code = to_int(version >= 5 ? code : ErrorCode::LEADER_NOT_AVAILABLE);
+      return;
+    }
+  }
   if (timestamp == kLatest) {
     out.offset = hw.value();
     out.leader_epoch = hw > Offset(0) ? epoch_of(partition, hw - 1) : -1;
@@ -80,7 +92,7 @@ void list_offsets(RequestContextPtr ctx) {
         out.error_code = to_int(ErrorCode::INVALID_REQUEST);
         continue;
       }
-      lookup(*found.partition, p.timestamp, out);
+      lookup(*found.partition, p.timestamp, ctx->version(), out);
     }
   }
   ctx->respond(response);

@@ -6,15 +6,14 @@
 #include <string>
 
 #include "broker/broker.h"
-#include "broker/partition.h"
-#include "broker/partition_manager.h"
-#include "common/config.h"
 #include "common/topic_name.h"
+#include "replication/partition.h"
+#include "replication/replica_manager.h"
 
 namespace ferry::kafka {
 
 struct PartitionLookup {
-  std::shared_ptr<broker::Partition> partition;  // set when error == NONE
+  std::shared_ptr<replication::Partition> partition;  // set when error == NONE
   ErrorCode error = ErrorCode::NONE;
   std::string message;
   const metadata::TopicImage* topic = nullptr;  // set when the topic exists
@@ -60,12 +59,6 @@ inline PartitionLookup lookup_partition(broker::Broker& broker,
     return out;
   }
   return lookup_partition(broker, image, topic->name, index);
-}
-
-// min.insync.replicas of a topic (its override, else the broker's).
-inline int32_t min_insync_replicas(const broker::Broker& broker, const metadata::TopicImage& t) {
-  return static_cast<int32_t>(
-      std::stol(config::topic_value(t.configs, broker.config(), "min.insync.replicas")));
 }
 
 }  // namespace ferry::kafka

@@ -1,11 +1,10 @@
 // Produce (0): append record batches to partitions this broker leads.
 //
-//  * acks=0: no response at all (CLIENTS.md section 3); acks=1: answered after the local
-//    append; acks=-1 (all): answered when the high watermark passes each batch, i.e. in Ferry's
-//    default durable mode once every ISR member has fsynced it (the Flusher group-commits), or
-//    REQUEST_TIMED_OUT after TimeoutMs. Other acks values: INVALID_REQUIRED_ACKS.
-//  * acks=-1 with |ISR| < min.insync.replicas: NOT_ENOUGH_REPLICAS before appending; the ISR
-//    shrinking below it while waiting: NOT_ENOUGH_REPLICAS_AFTER_APPEND.
+//  * acks and min.insync.replicas follow replication/acks_policy.h (the one place they live):
+//    acks=0 gets no response at all (CLIENTS.md section 3), acks=1 an answer after the local
+//    append, acks=-1 (all) an answer when the high watermark passes each batch (in Ferry's
+//    default durable mode once every ISR member has fsynced it), or REQUEST_TIMED_OUT after
+//    TimeoutMs. Other acks values: INVALID_REQUIRED_ACKS.
 //  * The batches are validated and stamped in place inside the request frame (no copy).
 //  * v0-2 (message format v0/v1, which Ferry does not store) get UNSUPPORTED_VERSION for every
 //    partition; the range is advertised from v0 only for librdkafka's feature checks.
@@ -33,9 +32,8 @@ void set_error(PartitionResponse& out, ErrorCode code, const std::string& messag
 }
 
 struct Pending {
-  std::shared_ptr<broker::Partition> partition;
+  std::shared_ptr<replication::Partition> partition;
   Offset needed_end;
-  int32_t min_insync;
   PartitionResponse* out;
 };
 
@@ -44,7 +42,7 @@ std::vector<Pending> append_all(RequestContext& ctx, ProduceRequest& request,
                                 ProduceResponse& response) {
   auto& broker = ctx.broker();
   const auto image = broker.image();
-  const bool valid_acks = request.acks == 0 || request.acks == 1 || request.acks == -1;
+  const auto acks = replication::parse_acks(request.acks);
   std::vector<Pending> pending;
   for (auto& topic : request.topic_data) {
     auto& topic_out = response.responses.emplace_back();
@@ -52,7 +50,7 @@ std::vector<Pending> append_all(RequestContext& ctx, ProduceRequest& request,
     for (auto& p : topic.partition_data) {
       auto& out = topic_out.partition_responses.emplace_back();
       out.index = p.index;
-      if (!valid_acks) {
+      if (!acks) {
         set_error(out, ErrorCode::INVALID_REQUIRED_ACKS,
                   fmt::format("Invalid required acks {}: must be -1, 0 or 1", request.acks),
                   ctx.version());
@@ -80,8 +78,7 @@ std::vector<Pending> append_all(RequestContext& ctx, ProduceRequest& request,
                   ctx.version());
         continue;
       }
-      const int32_t min_insync = min_insync_replicas(broker, *found.topic);
-      auto appended = found.partition->append(p.records.mutable_view(), request.acks, min_insync);
+      auto appended = found.partition->append(p.records.mutable_view(), *acks);
       if (!appended.ok()) {
         set_error(out, appended.code(), appended.error().message(), ctx.version());
         continue;
@@ -93,8 +90,8 @@ std::vector<Pending> append_all(RequestContext& ctx, ProduceRequest& request,
       if (partitions.ack_mode() == replication::AckMode::kDurable) {
         partitions.request_flush(found.partition);
       }
-      if (request.acks == -1) {
-        pending.push_back({found.partition, appended->needed_end, min_insync, &out});
+      if (*acks == replication::Acks::kAll) {
+        pending.push_back({found.partition, appended->needed_end, &out});
       }
     }
   }
@@ -116,7 +113,7 @@ void produce(RequestContextPtr ctx) {
   for (auto& wait : pending) {
     // `request` keeps the frame (and so `response` targets) alive until every wait is done.
     wait.partition->wait_for_high_watermark(
-        wait.needed_end, wait.min_insync, timeout_ms,
+        wait.needed_end, timeout_ms,
         [ctx, request, response, remaining, out = wait.out](ErrorCode code) {
           if (code != ErrorCode::NONE) {
             out->error_code = to_int(code);

@@ -1,16 +1,19 @@
-// Timers and task posting for handlers and partitions, without exposing Boost.Asio in widely
-// included headers. Implemented over an io_context (asio_executor.cc); tests may use their own.
+// Tasks and timers as an injected interface, so drivers (partitions, fetchers, the broker's
+// heartbeat) never see Boost.Asio and tests can run them on a manual executor.
+//
+// The production implementation runs over the Kafka listener's io_context
+// (broker/net/io_runtime.cc); tests use tests/support/manual_executor.h.
 //
 // Thread-safety: every method may be called from any thread. Tasks and timer callbacks run on
-// the executor's threads (any of them); callers that need serialisation bring their own lock
-// or strand.
+// the executor's threads (any of them, concurrently); callers that need serialisation bring
+// their own lock.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <memory>
 
-namespace ferry::net {
+namespace ferry {
 
 // A pending timer. cancel() guarantees the callback has not run and will not run, or returns
 // false when it has already started/finished. Dropping the handle does not cancel.
@@ -28,4 +31,4 @@ class Executor {
                                                       std::function<void()> task) = 0;
 };
 
-}  // namespace ferry::net
+}  // namespace ferry
