@@ -16,6 +16,9 @@ Rules (`check` returns a list of violations; empty means the history is good):
   * acked offsets: an acked record with a known offset is consumed at exactly that offset;
   * order: per partition, consumed offsets strictly increase and the consumed ids follow the
     send order (a subsequence of it, since UNKNOWN/FAILED records may be missing).
+  * retried sends (`retried`: the test sent the same record again after a failure, as a
+    producer must without idempotence) may be consumed more than once, each copy intact, and
+    are exempt from the send-order rule; nothing else may be duplicated.
 """
 
 from collections import defaultdict
@@ -67,6 +70,7 @@ class _Sent:
     offset: object = None
     ts_window: object = None  # (lo, hi) ms when the client stamps the record
     may_lose: bool = False
+    retried: bool = False
 
 
 class History:
@@ -91,6 +95,14 @@ class History:
 
     def may_lose(self, record_id):
         self.sent_by_id[record_id].may_lose = True
+
+    def retried(self, record_id):
+        """The record is being sent again after a failed attempt (status back to UNKNOWN until
+        the new attempt's outcome): it may legitimately be stored twice."""
+        entry = self.sent_by_id[record_id]
+        entry.retried = True
+        entry.status = UNKNOWN
+        entry.offset = None
 
     def status(self, record_id):
         return self.sent_by_id[record_id].status
@@ -155,13 +167,18 @@ def check(history, consumed, topics=None):
             problems.append(f"phantom record at {tp[0]}-{tp[1]}@{c.offset}: {c.record.value[:40]!r}")
             continue
         if rid in seen:
-            problems.append(f"duplicate {rid}: offsets {seen[rid]} and {c.offset}")
+            if sent.retried:
+                problems += _intact_problems(rid, sent, c)
+            else:
+                problems.append(f"duplicate {rid}: offsets {seen[rid]} and {c.offset}")
             continue
         seen[rid] = c.offset
         if (sent.record.topic, sent.record.partition) != tp:
             problems.append(f"{rid} sent to {sent.record.topic}-{sent.record.partition}, read from {tp}")
             continue
         problems += _intact_problems(rid, sent, c)
+        if sent.retried:
+            continue  # which copy carries the acked offset is unknown; resends reorder
         if sent.status == ACKED and sent.offset is not None and sent.offset != c.offset:
             problems.append(f"{rid} acked at offset {sent.offset}, read at {c.offset}")
         if tp in last_index and sent.index <= last_index[tp]:

@@ -50,6 +50,23 @@ class HistoryCheckerTest(unittest.TestCase):
         c.append(Consumed(c[2].record, 3))
         self.assertTrue(any("duplicate a2" in p for p in check(h, c)))
 
+    def test_a_retried_send_may_be_stored_twice_but_nothing_else(self):
+        h = good_history()
+        h.retried("a1")
+        h.acked("a1", 4)
+        c = consumed_ok(h) + [Consumed(h.sent_by_id["a1"].record, 4)]
+        self.assertEqual(check(h, c), [])
+        c.append(Consumed(h.sent_by_id["a0"].record, 5))
+        self.assertTrue(any("duplicate a0" in p for p in check(h, c)))
+
+    def test_a_changed_copy_of_a_retried_send_is_reported(self):
+        h = good_history()
+        h.retried("a1")
+        h.acked("a1", 4)
+        changed = Record("t", 0, b"other", h.sent_by_id["a1"].record.value, (("h", b"v"),), 1001)
+        c = consumed_ok(h) + [Consumed(changed, 4)]
+        self.assertTrue(any("a1" in p and "key" in p for p in check(h, c)))
+
     def test_a_phantom_is_reported(self):
         h = good_history()
         c = consumed_ok(h) + [Consumed(rec("t", 0, "never-sent"), 3)]
