@@ -56,7 +56,7 @@ Result<ListenerAddress> parse_listener(std::string_view text) {
 
 Broker::Broker(const config::BrokerConfig& config, controller::ControllerApi& controller,
                controller::MetadataSource& metadata, Executor& executor, Clock& clock,
-               replication::ReplicaFetchClientFactory& fetch_clients)
+               replication::ReplicaFetchClientFactory& fetch_clients, Options options)
     : config_(config),
       controller_(controller),
       metadata_(metadata),
@@ -68,7 +68,8 @@ Broker::Broker(const config::BrokerConfig& config, controller::ControllerApi& co
       partitions_(std::make_unique<replication::ReplicaManager>(
           config, node_id_, executor, clock,
           replication::ReplicaManagerDeps{fetch_clients, *isr_channel_,
-                                          [this] { return broker_epoch(); }})),
+                                          [this] { return broker_epoch(); },
+                                          options.flusher_threads})),
       image_(std::make_shared<metadata::MetadataImage>()) {
   SeededRandom rng(static_cast<uint64_t>(clock.wall_ms()) ^ (uint64_t(node_id_.value()) << 40) ^
                    reinterpret_cast<uintptr_t>(this));

@@ -52,10 +52,18 @@ Result<ListenerAddress> parse_listener(std::string_view text);
 
 class Broker {
  public:
+  struct Options {
+    // Group-commit flusher threads (replication::ReplicaManagerDeps::flusher_threads).
+    int flusher_threads = 1;
+  };
   // `fetch_clients` makes the connections followers fetch over (broker/replica_links.h).
   Broker(const config::BrokerConfig& config, controller::ControllerApi& controller,
          controller::MetadataSource& metadata, Executor& executor, Clock& clock,
-         replication::ReplicaFetchClientFactory& fetch_clients);
+         replication::ReplicaFetchClientFactory& fetch_clients, Options options);
+  Broker(const config::BrokerConfig& config, controller::ControllerApi& controller,
+         controller::MetadataSource& metadata, Executor& executor, Clock& clock,
+         replication::ReplicaFetchClientFactory& fetch_clients)
+      : Broker(config, controller, metadata, executor, clock, fetch_clients, Options{}) {}
   ~Broker();
   Broker(const Broker&) = delete;
   Broker& operator=(const Broker&) = delete;

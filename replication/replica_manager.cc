@@ -96,7 +96,7 @@ Status ReplicaManager::open() {
         ->error("[{}-{}] log failed to open and is offline: {}", tp.topic, tp.partition,
                 error.to_string());
   }
-  logs_->start_flusher(1);
+  if (deps_.flusher_threads > 0) logs_->start_flusher(deps_.flusher_threads);
   std::lock_guard lock(mutex_);
   last_retention_ms_ = clock_.monotonic_ms();
   schedule_background();
@@ -354,6 +354,10 @@ std::vector<std::shared_ptr<Partition>> ReplicaManager::all() const {
 
 void ReplicaManager::request_flush(const std::shared_ptr<Partition>& partition) {
   logs_->request_flush(partition->log_ptr());
+}
+
+size_t ReplicaManager::flush_queued() {
+  return logs_->flush_queued();
 }
 
 void ReplicaManager::flush_logs(std::vector<std::shared_ptr<storage::PartitionLog>> logs,

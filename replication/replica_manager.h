@@ -63,6 +63,9 @@ struct ReplicaManagerDeps {
   // This broker's current broker epoch (sent in replica fetches, KIP-903); -1 before it
   // registered.
   std::function<BrokerEpoch()> broker_epoch;
+  // Threads that fsync what appends ask for (group commit). 0: none; the owner calls
+  // flush_queued() itself (deterministic simulation).
+  int flusher_threads = 1;
 };
 
 class ReplicaManager {
@@ -91,6 +94,8 @@ class ReplicaManager {
   std::vector<std::shared_ptr<Partition>> all() const;
   // Asks for an fsync of `partition` soon (group commit).
   void request_flush(const std::shared_ptr<Partition>& partition);
+  // With flusher_threads = 0: runs the queued fsyncs now; returns how many logs it synced.
+  size_t flush_queued();
   AckMode ack_mode() const { return ack_mode_; }
 
   std::vector<LogDirDescription> describe_log_dirs() const;

@@ -241,6 +241,22 @@ void LogManager::stop_flusher() {
     t.join();
 }
 
+size_t LogManager::flush_queued() {
+  std::deque<std::shared_ptr<PartitionLog>> queue;
+  {
+    std::lock_guard lock(flush_mu_);
+    queue.swap(flush_queue_);
+    flush_queued_.clear();
+  }
+  for (const auto& log : queue) {
+    if (Status flushed = log->flush(); !flushed.ok()) {
+      logger("storage")->warn("[{}] flush failed: {}", log->topic_partition().dir_name(),
+                              flushed.error().to_string());
+    }
+  }
+  return queue.size();
+}
+
 void LogManager::flusher_loop() {
   while (true) {
     std::shared_ptr<PartitionLog> log;

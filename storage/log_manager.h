@@ -79,6 +79,10 @@ class LogManager {
   void start_flusher(int threads);
   void request_flush(const std::shared_ptr<PartitionLog>& log);
   void stop_flusher();
+  // Runs the flushes request_flush() queued, on the calling thread; returns how many. For a
+  // caller that starts no flusher threads and decides itself when the disk syncs (the
+  // deterministic replication simulation).
+  size_t flush_queued();
 
  private:
   void flusher_loop();

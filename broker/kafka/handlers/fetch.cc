@@ -24,6 +24,7 @@
 #include "broker/kafka/handlers/partition_lookup.h"
 #include "broker/protocol/generated/messages.h"
 #include "common/log.h"
+#include "replication/replica_fetch_server.h"
 
 namespace ferry::kafka::handlers {
 
@@ -60,35 +61,6 @@ uint64_t byte_limit(const FetchRequest::FetchPartition& p, uint64_t budget, bool
   return limit == 0 && first_data ? 1 : limit;
 }
 
-// A follower's partition: divergence check, position update, read up to the log end.
-uint64_t read_for_follower(const FetchState& state, replication::Partition& partition,
-                           const FetchRequest::FetchPartition& p, uint64_t budget, bool first_data,
-                           PartitionData& out, bool& hw_news) {
-  replication::FetchPosition position;
-  position.fetch_offset = Offset(p.fetch_offset);
-  position.last_fetched_epoch = LeaderEpoch(p.last_fetched_epoch);
-  position.current_leader_epoch = LeaderEpoch(p.current_leader_epoch);
-  // A follower that does not report durability (not Ferry) counts as durable where it fetches.
-  position.durable_end =
-      Offset(p.ferry_replica.durable_end_offset >= 0 ? p.ferry_replica.durable_end_offset
-                                                     : p.fetch_offset);
-  position.high_watermark = Offset(p.ferry_replica.high_watermark);
-  position.log_start = Offset(p.log_start_offset);
-  const uint64_t limit = byte_limit(p, budget, first_data);
-  auto read = partition.read_for_follower(state.replica_id, state.replica_epoch, position, limit);
-  out.error_code = to_int(read.error);
-  out.high_watermark = read.high_watermark.value();
-  out.last_stable_offset = read.high_watermark.value();
-  out.log_start_offset = read.log_start.value();
-  if (read.diverging) {
-    out.diverging_epoch.epoch = read.diverging->epoch.value();
-    out.diverging_epoch.end_offset = read.diverging->end_offset.value();
-  }
-  hw_news = read.error != ErrorCode::NONE || read.diverging.has_value() ||
-            read.high_watermark > position.high_watermark;
-  return add_slice(read.slice, out);
-}
-
 // A consumer's partition: below the high watermark only.
 uint64_t read_for_consumer(replication::Partition& partition, const FetchRequest::FetchPartition& p,
                            uint64_t budget, bool first_data, PartitionData& out) {
@@ -120,8 +92,8 @@ uint64_t read_for_consumer(replication::Partition& partition, const FetchRequest
   return add_slice(read->slice, out);
 }
 
-// Reads one partition into `out`; returns the bytes added. `ready` is set when a follower's
-// answer must go out at once (see read_for_follower).
+// Reads one partition into `out`; returns the bytes added. `ready` is set when the answer must
+// go out at once (the partition is unknown here).
 uint64_t read_partition(const FetchState& state, const metadata::MetadataImage& image,
                         const std::string& name, const Uuid& topic_id,
                         const FetchRequest::FetchPartition& p, uint64_t budget, bool first_data,
@@ -140,14 +112,7 @@ uint64_t read_partition(const FetchState& state, const metadata::MetadataImage& 
     return 0;
   }
   partition_out = found.partition;
-  if (state.replica_id.value() < 0) {
-    return read_for_consumer(*found.partition, p, budget, first_data, out);
-  }
-  bool news = false;
-  const uint64_t bytes =
-      read_for_follower(state, *found.partition, p, budget, first_data, out, news);
-  ready = ready || news;
-  return bytes;
+  return read_for_consumer(*found.partition, p, budget, first_data, out);
 }
 
 // One pass over the request. Returns the response and the bytes it carries; `partitions`
@@ -203,11 +168,8 @@ void answer_or_wait(const std::shared_ptr<FetchState>& state) {
     return;
   }
   std::weak_ptr<FetchState> weak = state;
-  // Followers wait for new data (log end); consumers for newly committed data (HW).
-  const auto kind = state->replica_id.value() >= 0 ? replication::Partition::Watch::kLogEnd
-                                                   : replication::Partition::Watch::kHighWatermark;
   for (auto& partition : partitions) {
-    const auto id = partition->watch(kind, [weak] {
+    const auto id = partition->watch(replication::Partition::Watch::kHighWatermark, [weak] {
       if (auto s = weak.lock()) wake(s);
     });
     state->watches.emplace_back(partition, id);
@@ -217,6 +179,73 @@ void answer_or_wait(const std::shared_ptr<FetchState>& state) {
     state->timer = state->ctx->broker().executor().schedule_after(state->deadline_ms - now,
                                                                   [state] { wake(state); });
   }
+}
+
+// The follower's partitions in replication's terms; `unknown` gets the request positions of
+// partitions whose topic this broker does not know (answered UNKNOWN_TOPIC_OR_PARTITION).
+replication::ReplicaFetchRequest to_replica_fetch(const FetchState& state,
+                                                  const metadata::MetadataImage& image) {
+  replication::ReplicaFetchRequest out;
+  out.replica_id = state.replica_id;
+  out.broker_epoch = state.replica_epoch;
+  out.max_wait_ms = state.request.max_wait_ms;
+  out.min_bytes = state.request.min_bytes;
+  out.max_bytes = state.request.max_bytes;
+  for (const auto& t : state.request.topics) {
+    Uuid id = t.topic_id;
+    if (state.ctx->version() < 13) {
+      const auto* topic = image.topic(t.topic);
+      id = topic != nullptr ? topic->id : Uuid{};
+    }
+    for (const auto& p : t.partitions) {
+      replication::FetchPosition position;
+      position.fetch_offset = Offset(p.fetch_offset);
+      position.last_fetched_epoch = LeaderEpoch(p.last_fetched_epoch);
+      position.current_leader_epoch = LeaderEpoch(p.current_leader_epoch);
+      // A follower that does not report durability (not Ferry) counts as durable where it
+      // fetches.
+      position.durable_end =
+          Offset(p.ferry_replica.durable_end_offset >= 0 ? p.ferry_replica.durable_end_offset
+                                                         : p.fetch_offset);
+      position.high_watermark = Offset(p.ferry_replica.high_watermark);
+      position.log_start = Offset(p.log_start_offset);
+      out.partitions.push_back({id, p.partition, position, p.partition_max_bytes});
+    }
+  }
+  return out;
+}
+
+// A follower's fetch: served by replication (replica_fetch_server.h), encoded here.
+void fetch_for_replica(const std::shared_ptr<FetchState>& state) {
+  auto& broker = state->ctx->broker();
+  auto request = to_replica_fetch(*state, *broker.image());
+  replication::serve_replica_fetch(
+      broker.partitions(), request, broker.executor(), broker.clock(),
+      [state](replication::ServedFetch served) {
+        FetchResponse response;
+        size_t next = 0;
+        for (const auto& t : state->request.topics) {
+          auto& topic_out = response.responses.emplace_back();
+          topic_out.topic = t.topic;
+          topic_out.topic_id = t.topic_id;
+          for (size_t i = 0; i < t.partitions.size(); ++i) {
+            const auto& read = served.partitions[next++].read;
+            auto& out = topic_out.partitions.emplace_back();
+            out.partition_index = t.partitions[i].partition;
+            out.records = Records::empty();
+            out.error_code = to_int(read.error);
+            out.high_watermark = read.high_watermark.value();
+            out.last_stable_offset = read.high_watermark.value();
+            out.log_start_offset = read.log_start.value();
+            if (read.diverging) {
+              out.diverging_epoch.epoch = read.diverging->epoch.value();
+              out.diverging_epoch.end_offset = read.diverging->end_offset.value();
+            }
+            add_slice(read.slice, out);
+          }
+        }
+        state->ctx->respond(response);
+      });
 }
 
 }  // namespace
@@ -230,6 +259,7 @@ void fetch(RequestContextPtr ctx) {
   if (replica >= 0) {
     state->replica_id = NodeId(replica);
     state->replica_epoch = BrokerEpoch(state->request.replica_state.replica_epoch);
+    return fetch_for_replica(state);
   }
   state->deadline_ms =
       ctx->broker().clock().monotonic_ms() + std::max(state->request.max_wait_ms, 0);
