@@ -6,8 +6,8 @@
 #include <chrono>
 #include <thread>
 
-#include "controller/grpc/convert.h"
 #include "controller/grpc/grpc_util.h"
+#include "controller/grpc/quorum_convert.h"
 #include "controller/quorum/options.h"
 #include "proto/controller.grpc.pb.h"
 

@@ -5,6 +5,8 @@
 #   deploy/dev.sh run  [ferryd args...]   set up, build (Release) and run ferryd on embedded defaults
 #   deploy/dev.sh test [ctest args...]    set up, build (warnings as errors) and run the whole test suite
 #   deploy/dev.sh asan [ctest args...]    the same tests against an ASan/UBSan build (build-asan/)
+#   deploy/dev.sh tsan [ctest args...]    the process and interop tests (by default) against a
+#                                         ThreadSanitizer build (build-tsan/)
 #   deploy/dev.sh fuzz [seconds]          build the libFuzzer targets with clang and run each
 #   deploy/dev.sh build [release|debug|asan]   only set up and build
 #   deploy/dev.sh deps                    only install missing Debian packages
@@ -50,7 +52,8 @@ build_dir_for() {
     release) echo "${FERRY_BUILD_DIR:-$ROOT/build}" ;;
     debug) echo "${FERRY_BUILD_DIR:-$ROOT/build-debug}" ;;
     asan) echo "${FERRY_BUILD_DIR:-$ROOT/build-asan}" ;;
-    *) log "unknown build kind '$1' (release|debug|asan)"; exit 2 ;;
+    tsan) echo "${FERRY_BUILD_DIR:-$ROOT/build-tsan}" ;;
+    *) log "unknown build kind '$1' (release|debug|asan|tsan)"; exit 2 ;;
   esac
 }
 
@@ -65,6 +68,7 @@ build() {
     release) args+=(-DCMAKE_BUILD_TYPE=RelWithDebInfo) ;;
     debug) args+=(-DCMAKE_BUILD_TYPE=Debug) ;;
     asan) args+=(-DCMAKE_BUILD_TYPE=Debug -DFERRY_SANITIZE=ON) ;;
+    tsan) args+=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DFERRY_TSAN=ON -DFERRY_BUILD_BENCH=OFF) ;;
   esac
   if [ ! -f "$dir/build.ninja" ]; then
     cmake "${args[@]}" >&2
@@ -105,6 +109,14 @@ case "$cmd" in
     dir=$(build asan)
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
       run_tests "$dir" "$@"
+    ;;
+  tsan)
+    install_deps
+    dir=$(build tsan)
+    # halt_on_error: a data race fails the test that hit it (ferryd exits 66, and the process
+    # tests report a ferryd that died by itself). Without arguments: the tests that run ferryd.
+    [ $# -gt 0 ] || set -- -L "process|interop"
+    TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:exitcode=66" run_tests "$dir" "$@"
     ;;
   fuzz)
     install_deps

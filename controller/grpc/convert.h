@@ -9,16 +9,13 @@
 #include <vector>
 
 #include "controller/controller_api.h"
+#include "controller/grpc/quorum_convert.h"
 #include "controller/quorum/quorum_controller.h"
 #include "controller/quorum_admin.h"
 #include "controller/raft/message.h"
 #include "proto/controller.pb.h"
 
 namespace ferry::controller::grpc_convert {
-
-// ---- Errors and leader hints -------------------------------------------------------------------
-void set_error(proto::ErrorInfo* out, ErrorCode code, const std::string& message);
-ErrorCode error_code(const proto::ErrorInfo& info);
 
 // ---- Raft ---------------------------------------------------------------------------------------
 void to_proto(const raft::Message& m, proto::RaftMessage* out);
@@ -65,7 +62,5 @@ void to_proto(const AlterPartitionReply& reply, proto::AlterPartitionResponse* o
 AlterPartitionReply from_proto(const proto::AlterPartitionResponse& r);
 void to_proto(const AllocateProducerIdsReply& reply, proto::AllocateProducerIdsResponse* out);
 AllocateProducerIdsReply from_proto(const proto::AllocateProducerIdsResponse& r);
-void to_proto(const QuorumDescription& d, proto::DescribeQuorumResponse* out);
-QuorumDescription from_proto(const proto::DescribeQuorumResponse& r);
 
 }  // namespace ferry::controller::grpc_convert

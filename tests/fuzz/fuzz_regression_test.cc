@@ -1,6 +1,11 @@
 // Runs the fuzz targets (fuzz_targets.h) in the regular build: on valid requests of every API
 // and version, on their every prefix, and on seeded random mutations, so the targets keep
 // compiling and any input a fuzzer once found is replayed (add such inputs to kRegressions).
+//
+// These tests have no EXPECT of their own on purpose: the targets check their own properties
+// with FERRY_ASSERT (kept in release builds), which aborts the process, so a violated property
+// (a decode that does not re-encode to the same message, an out-of-bounds read caught by the
+// sanitizer build, an unbounded allocation) fails the test by crashing it.
 #include <gtest/gtest.h>
 
 #include "broker/protocol/generated/messages.h"

@@ -74,6 +74,14 @@ class BadInputTest : public ::testing::Test {
     return response->responses.at(0).partition_responses.at(0);
   }
 
+  // The broker still serves: a fresh connection gets an ApiVersions answer.
+  static bool still_serving() {
+    KafkaTestClient client(ferryd_->kafka_port());
+    kafka::ApiVersionsRequest request;
+    auto response = client.call<kafka::ApiVersionsRequest, kafka::ApiVersionsResponse>(request, 0);
+    return response.has_value() && response->error_code == 0 && ferryd_->running();
+  }
+
   static Bytes one_record_batch() {
     storage::RecordBatchBuilder b;
     b.add("k", "v", 1'700'000'000'000);
@@ -92,15 +100,21 @@ TEST_F(BadInputTest, random_garbage_frames_close_the_connection_without_harm) {
     Bytes garbage(8 + rng.uniform(200));
     for (auto& b : garbage)
       b = static_cast<uint8_t>(rng.next_u64());
-    client.tcp().send_frame(garbage);
-    // Either an error answer (if the garbage happened to look like a request) or a close.
-    (void)client.tcp().read_frame();
+    ASSERT_TRUE(client.tcp().send_frame(garbage));
+    // Either an error answer (when the garbage happens to parse as a request, e.g. an
+    // UNSUPPORTED_VERSION ApiVersions answer) or the connection closes; never silence.
+    const bool answered = client.tcp().read_frame().has_value();
+    EXPECT_TRUE(answered || client.tcp().closed_by_peer()) << "frame " << i;
   }
+  EXPECT_TRUE(still_serving());
 }
 
 TEST_F(BadInputTest, truncated_frame_then_disconnect_is_harmless) {
-  KafkaTestClient client(ferryd_->kafka_port());
-  ASSERT_TRUE(client.tcp().send_raw({0, 0, 0, 100, 0, 3, 0, 4}));  // 8 of 100 bytes, then gone
+  {
+    KafkaTestClient client(ferryd_->kafka_port());
+    ASSERT_TRUE(client.tcp().send_raw({0, 0, 0, 100, 0, 3, 0, 4}));  // 8 of 100 bytes, then gone
+  }
+  EXPECT_TRUE(still_serving());
 }
 
 TEST_F(BadInputTest, unknown_api_key_closes_the_connection) {

@@ -243,7 +243,7 @@ TEST(QuorumControllerTest, ABrokerThatStopsHeartbeatingIsFencedAndLosesLeadershi
   EXPECT_EQ(p.isr, std::vector<NodeId>{NodeId(2)});
   EXPECT_EQ(p.leader_epoch, LeaderEpoch(1));
   EXPECT_FALSE(c.image()->broker(NodeId(2))->fenced);
-  (void)e1;
+  EXPECT_EQ(c.image()->broker(NodeId(1))->epoch, e1) << "fencing keeps the registration's epoch";
 }
 
 TEST(QuorumControllerTest, DescribeQuorumReportsEveryVoterCaughtUp) {
