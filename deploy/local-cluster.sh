@@ -9,7 +9,8 @@
 #   deploy/local-cluster.sh restart ID  start one stopped/killed node again
 #
 # Ports: node i serves Kafka on 19092+10*i and its controller quorum on 19093+10*i.
-# Until multi-broker replication lands, create topics with replication factor 1.
+# With 3+ nodes, topics default to replication factor 3 and min.insync.replicas=2 (any one node
+# can die while acks=all writes go on); with fewer, to the node count and 1.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${FERRY_BUILD_DIR:-$ROOT/build}
@@ -34,6 +35,8 @@ start_node() {
     --override "listeners=PLAINTEXT://127.0.0.1:$(kafka_port "$i"),CONTROLLER://127.0.0.1:$(ctrl_port "$i")" \
     --override "controller.quorum.voters=$(voters "$n")" \
     --override "log.dirs=$DIR/node-$i/data" \
+    --override "default.replication.factor=$(( n >= 3 ? 3 : n ))" \
+    --override "min.insync.replicas=$(( n >= 3 ? 2 : 1 ))" \
     >>"$DIR/node-$i/ferryd.log" 2>&1 &
   echo $! >"$DIR/node-$i/pid"
   echo "node $i: pid $!, Kafka 127.0.0.1:$(kafka_port "$i"), controller 127.0.0.1:$(ctrl_port "$i"), log $DIR/node-$i/ferryd.log"
