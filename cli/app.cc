@@ -22,8 +22,8 @@ namespace {
 int run_version(const CommandContext& ctx) {
   if (ctx.global.format == OutputFormat::kJson) {
     Json json = Json::object();
-    json.set("ferry", ferry_version());
-    json.set("librdkafka", rd_kafka_version_str());
+    json["ferry"] = ferry_version();
+    json["librdkafka"] = rd_kafka_version_str();
     emit_json(ctx.out, json);
   } else {
     ctx.out << "ferry " << ferry_version() << " (librdkafka " << rd_kafka_version_str() << ")\n";

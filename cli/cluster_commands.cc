@@ -10,17 +10,17 @@ namespace {
 
 Json cluster_json(const ClusterInfo& cluster) {
   Json json = Json::object();
-  json.set("cluster_id", cluster.cluster_id.empty() ? Json() : Json(cluster.cluster_id));
-  json.set("controller_id", cluster.controller_id < 0 ? Json() : Json(cluster.controller_id));
+  json["cluster_id"] = cluster.cluster_id.empty() ? Json() : Json(cluster.cluster_id);
+  json["controller_id"] = cluster.controller_id < 0 ? Json() : Json(cluster.controller_id);
   Json brokers = Json::array();
   for (const auto& broker : cluster.brokers) {
     Json item = Json::object();
-    item.set("id", broker.id);
-    item.set("host", broker.host);
-    item.set("port", broker.port);
-    brokers.push(std::move(item));
+    item["id"] = broker.id;
+    item["host"] = broker.host;
+    item["port"] = broker.port;
+    brokers.push_back(std::move(item));
   }
-  json.set("brokers", std::move(brokers));
+  json["brokers"] = std::move(brokers);
   return json;
 }
 

@@ -48,13 +48,13 @@ Json optional_number(int64_t value) {
 
 Json voter_json(const controller::VoterDescription& voter) {
   Json json = Json::object();
-  json.set("id", static_cast<int64_t>(voter.id.value()));
-  json.set("address", voter.address);
-  json.set("log_end_offset", optional_number(voter.log_end_offset));
-  json.set("lag", optional_number(voter.lag));
-  json.set("last_fetch_ms_ago", optional_number(voter.last_fetch_ms_ago));
-  json.set("last_caught_up_ms_ago", optional_number(voter.last_caught_up_ms_ago));
-  json.set("state", voter.state);
+  json["id"] = static_cast<int64_t>(voter.id.value());
+  json["address"] = voter.address;
+  json["log_end_offset"] = optional_number(voter.log_end_offset);
+  json["lag"] = optional_number(voter.lag);
+  json["last_fetch_ms_ago"] = optional_number(voter.last_fetch_ms_ago);
+  json["last_caught_up_ms_ago"] = optional_number(voter.last_caught_up_ms_ago);
+  json["state"] = voter.state;
   return json;
 }
 
@@ -74,23 +74,23 @@ Json quorum_json(const controller::QuorumDescription& q, const QuorumOptions& op
   Json json = Json::object();
   if (options.status) {
     auto [lag, lag_ms] = max_follower_lag(q);
-    json.set("cluster_id", q.cluster_id);
-    json.set("leader_id", static_cast<int64_t>(q.leader_id.value()));
-    json.set("leader_epoch", q.leader_epoch);
-    json.set("high_watermark", q.high_watermark);
-    json.set("log_start_offset", optional_number(q.log_start_offset));
-    json.set("max_follower_lag", lag);
-    json.set("max_follower_lag_time_ms", lag_ms);
+    json["cluster_id"] = q.cluster_id;
+    json["leader_id"] = static_cast<int64_t>(q.leader_id.value());
+    json["leader_epoch"] = q.leader_epoch;
+    json["high_watermark"] = q.high_watermark;
+    json["log_start_offset"] = optional_number(q.log_start_offset);
+    json["max_follower_lag"] = lag;
+    json["max_follower_lag_time_ms"] = lag_ms;
   }
   if (options.replication) {
     Json voters = Json::array();
     for (const auto& voter : q.voters)
-      voters.push(voter_json(voter));
+      voters.push_back(voter_json(voter));
     Json observers = Json::array();
     for (const auto& observer : q.observers)
-      observers.push(voter_json(observer));
-    json.set("voters", std::move(voters));
-    json.set("observers", std::move(observers));
+      observers.push_back(voter_json(observer));
+    json["voters"] = std::move(voters);
+    json["observers"] = std::move(observers);
   }
   return json;
 }

@@ -226,7 +226,7 @@ class ConsumeLoop {
     at_end_.erase({topic, m.partition});
     ConsumedRecord record = to_record(m);
     if (ctx_.global.format == OutputFormat::kJson) {
-      ctx_.out << record_json(record).dump() << '\n';
+      ctx_.out << dump_json(record_json(record)) << '\n';
     } else {
       ctx_.out << format_record_text(record, options_.print);
     }

@@ -5,15 +5,15 @@
 namespace ferry::cli {
 
 void emit_json(std::ostream& out, const Json& json) {
-  out << json.dump() << '\n';
+  out << dump_json(json) << '\n';
   out.flush();
 }
 
 Json error_json(const std::optional<Error>& error) {
   if (!error) return Json();
   Json json = Json::object();
-  json.set("name", error_display_name(error->code()));
-  json.set("message", error_message_text(*error));
+  json["name"] = error_display_name(error->code());
+  json["message"] = error_message_text(*error);
   return json;
 }
 
@@ -33,7 +33,7 @@ std::string join_ids(const std::vector<int32_t>& ids) {
 Json ids_json(const std::vector<int32_t>& ids) {
   Json json = Json::array();
   for (int32_t id : ids)
-    json.push(static_cast<int64_t>(id));
+    json.push_back(static_cast<int64_t>(id));
   return json;
 }
 

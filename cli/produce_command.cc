@@ -91,10 +91,10 @@ void on_delivery(DeliveryState& state, const rd_kafka_message_t& message) {
   ++state.delivered;
   if (state.ctx.global.format == OutputFormat::kJson) {
     Json json = Json::object();
-    json.set("topic", state.topic);
-    json.set("partition", message.partition);
-    json.set("offset", static_cast<int64_t>(message.offset));
-    json.set("line", static_cast<int64_t>(line));
+    json["topic"] = state.topic;
+    json["partition"] = message.partition;
+    json["offset"] = static_cast<int64_t>(message.offset);
+    json["line"] = static_cast<int64_t>(line);
     emit_json(state.ctx.out, json);
   } else {
     state.ctx.out << fmt::format("Produced to partition {} at offset {} (line {}).\n",

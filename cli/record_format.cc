@@ -100,23 +100,23 @@ std::string format_record_text(const ConsumedRecord& record, const PrintOptions&
 
 Json record_json(const ConsumedRecord& record) {
   Json json = Json::object();
-  json.set("topic", record.topic);
-  json.set("partition", static_cast<int64_t>(record.partition));
-  json.set("offset", record.offset);
+  json["topic"] = record.topic;
+  json["partition"] = static_cast<int64_t>(record.partition);
+  json["offset"] = record.offset;
   bool has_timestamp = record.timestamp_type != TimestampType::kNone;
-  json.set("timestamp", has_timestamp ? Json(record.timestamp_ms) : Json());
-  json.set("timestamp_type",
-           has_timestamp ? Json(timestamp_type_name(record.timestamp_type)) : Json());
-  json.set("key", Json::optional_string(record.key));
-  json.set("value", Json::optional_string(record.value));
+  json["timestamp"] = has_timestamp ? Json(record.timestamp_ms) : Json();
+  json["timestamp_type"] =
+      has_timestamp ? Json(timestamp_type_name(record.timestamp_type)) : Json();
+  json["key"] = optional_string(record.key);
+  json["value"] = optional_string(record.value);
   Json headers = Json::array();
   for (const auto& [name, value] : record.headers) {
     Json header = Json::object();
-    header.set("key", name);
-    header.set("value", Json::optional_string(value));
-    headers.push(std::move(header));
+    header["key"] = name;
+    header["value"] = optional_string(value);
+    headers.push_back(std::move(header));
   }
-  json.set("headers", std::move(headers));
+  json["headers"] = std::move(headers);
   return json;
 }
 

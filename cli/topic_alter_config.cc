@@ -99,13 +99,13 @@ void print_alter_outcomes(const CommandContext& ctx, const std::vector<AlterOutc
     Json json = Json::array();
     for (const auto& [outcome, configs] : outcomes) {
       Json item = Json::object();
-      item.set("topic", outcome.topic);
+      item["topic"] = outcome.topic;
       Json sent = Json::object();
       for (const auto& [key, value] : configs)
-        sent.set(key, value);
-      item.set("dynamic_configs", outcome.error ? Json() : std::move(sent));
-      item.set("error", error_json(outcome.error));
-      json.push(std::move(item));
+        sent[key] = value;
+      item["dynamic_configs"] = outcome.error ? Json() : std::move(sent);
+      item["error"] = error_json(outcome.error);
+      json.push_back(std::move(item));
     }
     emit_json(ctx.out, json);
     return;

@@ -28,9 +28,9 @@ void print_outcomes(const CommandContext& ctx, const std::vector<TopicOutcome>& 
     Json json = Json::array();
     for (const auto& outcome : outcomes) {
       Json item = Json::object();
-      item.set("topic", outcome.topic);
-      item.set("error", error_json(outcome.error));
-      json.push(std::move(item));
+      item["topic"] = outcome.topic;
+      item["error"] = error_json(outcome.error);
+      json.push_back(std::move(item));
     }
     emit_json(ctx.out, json);
     return;
@@ -148,11 +148,11 @@ void print_topic_list(const CommandContext& ctx, const std::vector<const TopicIn
     Json json = Json::array();
     for (const TopicInfo* topic : topics) {
       Json item = Json::object();
-      item.set("name", topic->name);
-      item.set("partitions", static_cast<int64_t>(topic->partitions.size()));
-      item.set("replicas", static_cast<int64_t>(replication_factor(*topic)));
-      item.set("internal", is_internal_topic(topic->name));
-      json.push(std::move(item));
+      item["name"] = topic->name;
+      item["partitions"] = static_cast<int64_t>(topic->partitions.size());
+      item["replicas"] = static_cast<int64_t>(replication_factor(*topic));
+      item["internal"] = is_internal_topic(topic->name);
+      json.push_back(std::move(item));
     }
     emit_json(ctx.out, json);
     return;
@@ -200,10 +200,10 @@ void print_add_outcomes(const CommandContext& ctx, const std::vector<AddOutcome>
     Json json = Json::array();
     for (const auto& [outcome, total] : results) {
       Json item = Json::object();
-      item.set("topic", outcome.topic);
-      item.set("partitions", total && !outcome.error ? Json(*total) : Json());
-      item.set("error", error_json(outcome.error));
-      json.push(std::move(item));
+      item["topic"] = outcome.topic;
+      item["partitions"] = total && !outcome.error ? Json(*total) : Json();
+      item["error"] = error_json(outcome.error);
+      json.push_back(std::move(item));
     }
     emit_json(ctx.out, json);
     return;

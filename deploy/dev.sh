@@ -24,6 +24,7 @@ PACKAGES=(
   librocksdb-dev libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
   zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev librdkafka-dev
   kcat python3-confluent-kafka python3-kafka nodejs npm clang libclang-rt-14-dev
+  nlohmann-json3-dev iproute2
 )
 
 log() { printf '[dev.sh] %s\n' "$*" >&2; }

@@ -18,7 +18,7 @@ std::string json_quoted(std::string_view s) {
   return out;
 }
 
-TEST(JsonEscaping, QuotesBackslashesAndControlCharactersAreEscaped) {
+TEST(JsonEscaping, quotes_backslashes_and_control_characters_are_escaped) {
   EXPECT_EQ(json_quoted("plain"), "\"plain\"");
   EXPECT_EQ(json_quoted("a\"b\\c"), "\"a\\\"b\\\\c\"");
   EXPECT_EQ(json_quoted("\n\r\t\b\f"), "\"\\n\\r\\t\\b\\f\"");
@@ -26,12 +26,12 @@ TEST(JsonEscaping, QuotesBackslashesAndControlCharactersAreEscaped) {
   EXPECT_EQ(json_quoted("/\x7f"), "\"/\x7f\"");  // '/' and DEL need no escape
 }
 
-TEST(JsonEscaping, WellFormedUtf8PassesThrough) {
+TEST(JsonEscaping, well_formed_utf8_passes_through) {
   EXPECT_EQ(json_quoted("h\xC3\xA9llo \xE2\x82\xAC \xF0\x9F\x98\x80"),
             "\"h\xC3\xA9llo \xE2\x82\xAC \xF0\x9F\x98\x80\"");
 }
 
-TEST(JsonEscaping, MalformedUtf8BecomesReplacementCharacters) {
+TEST(JsonEscaping, malformed_utf8_becomes_replacement_characters) {
   const std::string fffd = "\xEF\xBF\xBD";
   EXPECT_EQ(json_quoted("\xFF"), "\"" + fffd + "\"");             // never valid
   EXPECT_EQ(json_quoted("\x80x"), "\"" + fffd + "x\"");           // stray continuation byte
@@ -42,27 +42,27 @@ TEST(JsonEscaping, MalformedUtf8BecomesReplacementCharacters) {
             "\"" + fffd + fffd + fffd + fffd + "\"");  // > U+10FFFF
 }
 
-TEST(JsonValue, NestedValuesSerialiseCompactlyInInsertionOrder) {
+TEST(JsonValue, nested_values_serialise_compactly_in_insertion_order) {
   Json json = Json::object();
-  json.set("z", 1);
-  json.set("a", Json::array());
+  json["z"] = 1;
+  json["a"] = Json::array();
   Json list = Json::array();
-  list.push(nullptr);
-  list.push(true);
-  list.push(static_cast<int64_t>(-9'000'000'000));
-  list.push("s");
-  json.set("list", std::move(list));
-  json.set("missing", Json::optional_string(std::nullopt));
-  EXPECT_EQ(json.dump(), R"({"z":1,"a":[],"list":[null,true,-9000000000,"s"],"missing":null})");
+  list.push_back(nullptr);
+  list.push_back(true);
+  list.push_back(static_cast<int64_t>(-9'000'000'000));
+  list.push_back("s");
+  json["list"] = std::move(list);
+  json["missing"] = optional_string(std::nullopt);
+  EXPECT_EQ(dump_json(json), R"({"z":1,"a":[],"list":[null,true,-9000000000,"s"],"missing":null})");
 }
 
-TEST(JsonValue, KeysAreEscapedToo) {
+TEST(JsonValue, keys_are_escaped_too) {
   Json json = Json::object();
-  json.set("a\"b", "c\n");
-  EXPECT_EQ(json.dump(), R"({"a\"b":"c\n"})");
+  json["a\"b"] = "c\n";
+  EXPECT_EQ(dump_json(json), R"({"a\"b":"c\n"})");
 }
 
-TEST(TableFormat, ColumnsAlignWithTwoSpacesAndNoTrailingBlanks) {
+TEST(TableFormat, columns_align_with_two_spaces_and_no_trailing_blanks) {
   Table table({"NAME", "PARTITIONS", "X"});
   table.add_row({"orders", "6", ""});
   table.add_row({"a", "12", "y"});
@@ -72,12 +72,12 @@ TEST(TableFormat, ColumnsAlignWithTwoSpacesAndNoTrailingBlanks) {
             "a       12          y\n");
 }
 
-TEST(TableFormat, EmptyTableStillPrintsItsHeader) {
+TEST(TableFormat, empty_table_still_prints_its_header) {
   Table table({"NAME", "PARTITIONS"});
   EXPECT_EQ(table.render(), "NAME  PARTITIONS\n");
 }
 
-TEST(TableFormat, WidthCountsCodePointsNotBytes) {
+TEST(TableFormat, width_counts_code_points_not_bytes) {
   Table table({"K", "V"});
   table.add_row({"\xC3\xA9t\xC3\xA9", "1"});
   table.add_row({"abcd", "2"});
@@ -87,13 +87,13 @@ TEST(TableFormat, WidthCountsCodePointsNotBytes) {
             "abcd  2\n");
 }
 
-TEST(TableFormat, ControlCharactersAreShownEscapedSoARowStaysOneLine) {
+TEST(TableFormat, control_characters_are_shown_escaped_so_a_row_stays_one_line) {
   Table table({"VALUE"});
   table.add_row({std::string("a\nb\tc\x01", 6)});
   EXPECT_EQ(table.render(), "VALUE\na\\nb\\tc\\x01\n");
 }
 
-TEST(TableFormat, KeyValueTableHasNoHeader) {
+TEST(TableFormat, key_value_table_has_no_header) {
   Table table = Table::key_values();
   table.add_row({"NAME", "orders"});
   table.add_row({"PARTITIONS", "6"});
@@ -101,7 +101,7 @@ TEST(TableFormat, KeyValueTableHasNoHeader) {
   EXPECT_EQ(section_title("CONFIGS"), "CONFIGS\n=======\n");
 }
 
-TEST(LineSplitting, LinesEndAtNewlineAndDropACarriageReturn) {
+TEST(LineSplitting, lines_end_at_newline_and_drop_a_carriage_return) {
   LineSplitter splitter;
   splitter.feed("a\nb\r\nc");
   EXPECT_EQ(splitter.next_line(), "a");
@@ -114,7 +114,7 @@ TEST(LineSplitting, LinesEndAtNewlineAndDropACarriageReturn) {
   EXPECT_EQ(splitter.finish(), std::nullopt);
 }
 
-TEST(LineSplitting, UnterminatedLastLineCountsAtTheEnd) {
+TEST(LineSplitting, unterminated_last_line_counts_at_the_end) {
   LineSplitter splitter;
   splitter.feed("x\ny");
   EXPECT_EQ(splitter.next_line(), "x");
@@ -122,21 +122,21 @@ TEST(LineSplitting, UnterminatedLastLineCountsAtTheEnd) {
   EXPECT_EQ(splitter.finish(), "y");
 }
 
-TEST(KeyParsing, WithoutKeyModeTheLineIsTheValueAndTheKeyIsNull) {
+TEST(KeyParsing, without_key_mode_the_line_is_the_value_and_the_key_is_null) {
   auto record = record_from_line("a\tb", KeyMode{});
   ASSERT_TRUE(record.ok());
   EXPECT_EQ(record->key, std::nullopt);
   EXPECT_EQ(record->value, "a\tb");
 }
 
-TEST(KeyParsing, FixedKeyAppliesToEveryLine) {
+TEST(KeyParsing, fixed_key_applies_to_every_line) {
   auto record = record_from_line("v", KeyMode{KeyMode::Kind::kFixed, "k", ""});
   ASSERT_TRUE(record.ok());
   EXPECT_EQ(record->key, "k");
   EXPECT_EQ(record->value, "v");
 }
 
-TEST(KeyParsing, ParseKeySplitsAtTheFirstSeparator) {
+TEST(KeyParsing, parse_key_splits_at_the_first_separator) {
   KeyMode mode{KeyMode::Kind::kParse, "", "::"};
   auto record = record_from_line("k::v::w", mode);
   ASSERT_TRUE(record.ok());
@@ -150,7 +150,7 @@ TEST(KeyParsing, ParseKeySplitsAtTheFirstSeparator) {
   EXPECT_EQ(empty_value->value, "");
 }
 
-TEST(KeyParsing, LineWithoutSeparatorIsABadMessage) {
+TEST(KeyParsing, line_without_separator_is_a_bad_message) {
   auto record = record_from_line("no separator", KeyMode{KeyMode::Kind::kParse, "", "\t"});
   ASSERT_FALSE(record.ok());
   EXPECT_EQ(error_display_name(record.error().code()), "_BAD_MSG");
@@ -169,17 +169,17 @@ ConsumedRecord sample() {
   return r;
 }
 
-TEST(RecordText, ValueOnlyByDefault) {
+TEST(RecordText, value_only_by_default) {
   EXPECT_EQ(format_record_text(sample(), PrintOptions{}), "v\n");
 }
 
-TEST(RecordText, FieldsFollowTheConsoleConsumerOrderAndSeparator) {
+TEST(RecordText, fields_follow_the_console_consumer_order_and_separator) {
   PrintOptions all{true, true, true, true, true, "|"};
   EXPECT_EQ(format_record_text(sample(), all),
             "CreateTime:1700000000123|Partition:2|Offset:17|h1:x,h2:null|k|v\n");
 }
 
-TEST(RecordText, NullsAndMissingPiecesHaveTheirConsoleConsumerSpelling) {
+TEST(RecordText, nulls_and_missing_pieces_have_their_console_consumer_spelling) {
   ConsumedRecord r;
   r.topic = "t";
   PrintOptions options{true, false, false, true, true, "\t"};
@@ -190,19 +190,19 @@ TEST(RecordText, NullsAndMissingPiecesHaveTheirConsoleConsumerSpelling) {
   EXPECT_EQ(format_record_text(r, options), "LogAppendTime:5\tNO_HEADERS\tnull\t\n");
 }
 
-TEST(RecordJson, HasEveryFieldWithNullsForMissingValues) {
-  EXPECT_EQ(record_json(sample()).dump(),
+TEST(RecordJson, has_every_field_with_nulls_for_missing_values) {
+  EXPECT_EQ(dump_json(record_json(sample())),
             R"({"topic":"orders","partition":2,"offset":17,"timestamp":1700000000123,)"
             R"("timestamp_type":"CreateTime","key":"k","value":"v","headers":[)"
             R"({"key":"h1","value":"x"},{"key":"h2","value":null}]})");
   ConsumedRecord tombstone;
   tombstone.topic = "t";
-  EXPECT_EQ(record_json(tombstone).dump(),
+  EXPECT_EQ(dump_json(record_json(tombstone)),
             R"({"topic":"t","partition":0,"offset":0,"timestamp":null,"timestamp_type":null,)"
             R"("key":null,"value":null,"headers":[]})");
 }
 
-TEST(ErrorNames, BrokerCodesUseKafkaNamesAndLocalCodesLibrdkafkaNames) {
+TEST(ErrorNames, broker_codes_use_kafka_names_and_local_codes_librdkafka_names) {
   EXPECT_EQ(error_display_name(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION),
             "UNKNOWN_TOPIC_OR_PARTITION");
   EXPECT_EQ(error_display_name(ErrorCode::TOPIC_ALREADY_EXISTS), "TOPIC_ALREADY_EXISTS");
@@ -210,13 +210,13 @@ TEST(ErrorNames, BrokerCodesUseKafkaNamesAndLocalCodesLibrdkafkaNames) {
   EXPECT_EQ(error_display_name(static_cast<ErrorCode>(RD_KAFKA_RESP_ERR__TRANSPORT)), "_TRANSPORT");
 }
 
-TEST(ErrorLines, HaveCommandItemNameAndMessage) {
+TEST(ErrorLines, have_command_item_name_and_message) {
   EXPECT_EQ(format_item_error("topic create", "orders",
                               Error(ErrorCode::TOPIC_ALREADY_EXISTS, "Topic 'orders' exists.")),
             "ferry: topic create: orders: TOPIC_ALREADY_EXISTS: Topic 'orders' exists.");
 }
 
-TEST(ErrorLines, MissingServerMessageFallsBackToTheDefaultText) {
+TEST(ErrorLines, missing_server_message_falls_back_to_the_default_text) {
   EXPECT_EQ(
       format_item_error("topic describe", "x", Error(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION, "")),
       "ferry: topic describe: x: UNKNOWN_TOPIC_OR_PARTITION: This server does not host "
@@ -226,7 +226,7 @@ TEST(ErrorLines, MissingServerMessageFallsBackToTheDefaultText) {
             "ferry: cluster info: h:1: _TIMED_OUT: Local: Timed out");
 }
 
-TEST(ErrorLines, ReporterCountsFailuresForTheExitStatus) {
+TEST(ErrorLines, reporter_counts_failures_for_the_exit_status) {
   std::ostringstream err;
   Reporter reporter(err, "topic delete");
   EXPECT_EQ(reporter.exit_code(), 0);
