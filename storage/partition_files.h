@@ -30,20 +30,9 @@
 
 #include "common/error.h"
 #include "common/strong_types.h"
+#include "storage/topic_partition.h"
 
 namespace ferry::storage {
-
-struct TopicPartition {
-  std::string topic;
-  int32_t partition = 0;
-
-  // "<topic>-<partition>" (Kafka's directory name).
-  std::string dir_name() const;
-  // Parses a directory name; topics may contain '-', so the partition follows the LAST '-'.
-  // Names with a '.' suffix after the partition (e.g. "orders-3.abc-delete") are not partitions.
-  static std::optional<TopicPartition> parse_dir_name(std::string_view name);
-  auto operator<=>(const TopicPartition&) const = default;
-};
 
 inline constexpr std::string_view kLeaderEpochCheckpointFile = "leader-epoch-checkpoint";
 inline constexpr std::string_view kPartitionMetadataFile = "partition.metadata";

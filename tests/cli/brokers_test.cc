@@ -15,28 +15,28 @@ void write_file(const std::filesystem::path& path, std::string_view text) {
   std::ofstream(path) << text;
 }
 
-TEST(Profile, ReadsBrokersAndControllersIgnoringCommentsAndBlanks) {
+TEST(Profile, reads_brokers_and_controllers_ignoring_comments_and_blanks) {
   auto profile = parse_profile("# dev cluster\n\n brokers = a:1,b:2 \ncontrollers=c:3\r\n", "p");
   ASSERT_TRUE(profile.ok());
   EXPECT_EQ(profile->brokers, "a:1,b:2");
   EXPECT_EQ(profile->controllers, "c:3");
 }
 
-TEST(Profile, UnknownKeyIsAnErrorNamingFileAndLine) {
+TEST(Profile, unknown_key_is_an_error_naming_file_and_line) {
   auto profile = parse_profile("brokers=a:1\nbrokerz=b:2\n", "/x/profile");
   ASSERT_FALSE(profile.ok());
   EXPECT_EQ(profile.error().message(),
             "profile /x/profile:2: unknown key 'brokerz' (known: brokers, controllers)");
 }
 
-TEST(Profile, LineWithoutEqualsOrRepeatedKeyIsAnError) {
+TEST(Profile, line_without_equals_or_repeated_key_is_an_error) {
   EXPECT_FALSE(parse_profile("brokers\n", "p").ok());
   auto twice = parse_profile("brokers=a\nbrokers=b\n", "p");
   ASSERT_FALSE(twice.ok());
   EXPECT_NE(twice.error().message().find("p:2: 'brokers' given twice"), std::string::npos);
 }
 
-TEST(Brokers, FlagWinsOverEverything) {
+TEST(Brokers, flag_wins_over_everything) {
   Environment env{
       .ferry_brokers = "env:1", .ferry_profile = "/nonexistent", .home = "/nonexistent"};
   auto brokers = resolve_brokers(std::string("flag:1"), env);
@@ -45,7 +45,7 @@ TEST(Brokers, FlagWinsOverEverything) {
   EXPECT_EQ(brokers->source, "--brokers");
 }
 
-TEST(Brokers, EnvironmentWinsOverTheProfileWhichIsNotEvenRead) {
+TEST(Brokers, environment_wins_over_the_profile_which_is_not_even_read) {
   Environment env{.ferry_brokers = "env:1", .ferry_profile = "/nonexistent/profile"};
   auto brokers = resolve_brokers(std::nullopt, env);
   ASSERT_TRUE(brokers.ok());
@@ -53,7 +53,7 @@ TEST(Brokers, EnvironmentWinsOverTheProfileWhichIsNotEvenRead) {
   EXPECT_EQ(brokers->source, "FERRY_BROKERS");
 }
 
-TEST(Brokers, ProfileNamedByFerryProfileIsUsed) {
+TEST(Brokers, profile_named_by_ferry_profile_is_used) {
   test::TempDir dir;
   auto path = dir.path() / "p";
   write_file(path, "brokers=prof:1\n");
@@ -65,7 +65,7 @@ TEST(Brokers, ProfileNamedByFerryProfileIsUsed) {
   EXPECT_EQ(brokers->source, "profile " + path.string());
 }
 
-TEST(Brokers, DefaultProfileUnderHomeIsUsed) {
+TEST(Brokers, default_profile_under_home_is_used) {
   test::TempDir home;
   write_file(home.path() / ".config/ferry/profile", "brokers=home:1\n");
   auto brokers = resolve_brokers(std::nullopt, Environment{.home = home.path().string()});
@@ -73,7 +73,7 @@ TEST(Brokers, DefaultProfileUnderHomeIsUsed) {
   EXPECT_EQ(brokers->brokers, "home:1");
 }
 
-TEST(Brokers, MissingDefaultProfileFallsBackToLocalhost) {
+TEST(Brokers, missing_default_profile_falls_back_to_localhost) {
   test::TempDir home;
   auto brokers = resolve_brokers(std::nullopt, Environment{.home = home.path().string()});
   ASSERT_TRUE(brokers.ok());
@@ -81,7 +81,7 @@ TEST(Brokers, MissingDefaultProfileFallsBackToLocalhost) {
   EXPECT_EQ(brokers->source, "default");
 }
 
-TEST(Brokers, ProfileWithoutBrokersFallsBackToLocalhost) {
+TEST(Brokers, profile_without_brokers_falls_back_to_localhost) {
   test::TempDir dir;
   write_file(dir.path() / "p", "controllers=c:1\n");
   auto brokers =
@@ -90,7 +90,7 @@ TEST(Brokers, ProfileWithoutBrokersFallsBackToLocalhost) {
   EXPECT_EQ(brokers->brokers, "127.0.0.1:9092");
 }
 
-TEST(Brokers, MissingExplicitProfileIsAnError) {
+TEST(Brokers, missing_explicit_profile_is_an_error) {
   auto brokers =
       resolve_brokers(std::nullopt, Environment{.ferry_profile = "/nonexistent/profile"});
   ASSERT_FALSE(brokers.ok());
@@ -100,7 +100,7 @@ TEST(Brokers, MissingExplicitProfileIsAnError) {
       << brokers.error().message();
 }
 
-TEST(Controllers, FlagThenEnvironmentThenProfileThenDefault) {
+TEST(Controllers, flag_then_environment_then_profile_then_default) {
   test::TempDir dir;
   write_file(dir.path() / "p", "brokers=b:1\ncontrollers=prof:9093\n");
   Environment env;
@@ -117,7 +117,7 @@ TEST(Controllers, FlagThenEnvironmentThenProfileThenDefault) {
   EXPECT_EQ(resolve_controllers(std::nullopt, empty)->brokers, "127.0.0.1:9093");
 }
 
-TEST(Brokers, MalformedProfileIsAnError) {
+TEST(Brokers, malformed_profile_is_an_error) {
   test::TempDir dir;
   write_file(dir.path() / "p", "oops\n");
   auto brokers =

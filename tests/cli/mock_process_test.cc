@@ -62,7 +62,7 @@ class FerryAgainstMock : public ::testing::Test {
   MockCluster mock_;
 };
 
-TEST_F(FerryAgainstMock, ProducedLinesComeBackInOrderFromTheBeginning) {
+TEST_F(FerryAgainstMock, produced_lines_come_back_in_order_from_the_beginning) {
   mock_.create_topic("orders", 1);
   produce_ok("orders", "one\ntwo\n\nfour");
   ProcessResult r = ferry({"consume", "orders", "--from-beginning", "-n", "4"});
@@ -71,7 +71,7 @@ TEST_F(FerryAgainstMock, ProducedLinesComeBackInOrderFromTheBeginning) {
   EXPECT_EQ(r.err, "");
 }
 
-TEST_F(FerryAgainstMock, ProduceReportsPartitionOffsetAndLineOfEveryRecord) {
+TEST_F(FerryAgainstMock, produce_reports_partition_offset_and_line_of_every_record) {
   mock_.create_topic("orders", 1);
   ProcessResult r = ferry({"produce", "orders"}, "a\nb\n");
   EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -83,7 +83,7 @@ TEST_F(FerryAgainstMock, ProduceReportsPartitionOffsetAndLineOfEveryRecord) {
                       "\n");
 }
 
-TEST_F(FerryAgainstMock, ParsedKeysAndHeadersRoundTripAsJson) {
+TEST_F(FerryAgainstMock, parsed_keys_and_headers_round_trip_as_json) {
   mock_.create_topic("orders", 1);
   produce_ok("orders", "k1:v1\nk2:v:2\n",
              {"--parse-key", "--key-separator", ":", "-H", "src=cli", "-H", "n=1"});
@@ -101,7 +101,7 @@ TEST_F(FerryAgainstMock, ParsedKeysAndHeadersRoundTripAsJson) {
             "\n");
 }
 
-TEST_F(FerryAgainstMock, TextOutputPrintsTheAskedFieldsWithTheSeparator) {
+TEST_F(FerryAgainstMock, text_output_prints_the_asked_fields_with_the_separator) {
   mock_.create_topic("orders", 1);
   produce_ok("orders", "k\tv\n", {"--parse-key", "-H", "h=x"});
   produce_ok("orders", "no-key\n");
@@ -119,14 +119,14 @@ TEST_F(FerryAgainstMock, TextOutputPrintsTheAskedFieldsWithTheSeparator) {
       << lines[1];
 }
 
-TEST_F(FerryAgainstMock, FixedKeyGoesOnEveryRecord) {
+TEST_F(FerryAgainstMock, fixed_key_goes_on_every_record) {
   mock_.create_topic("orders", 1);
   produce_ok("orders", "a\nb\n", {"-k", "K"});
   ProcessResult r = ferry({"consume", "orders", "--from-beginning", "-n", "2", "--print-key"});
   EXPECT_EQ(r.out, "K\ta\nK\tb\n");
 }
 
-TEST_F(FerryAgainstMock, LineWithoutKeySeparatorIsReportedAndTheOthersAreSent) {
+TEST_F(FerryAgainstMock, line_without_key_separator_is_reported_and_the_others_are_sent) {
   mock_.create_topic("orders", 1);
   ProcessResult r = ferry({"produce", "orders", "--parse-key"}, "k\tv\nbroken\nk2\tv2\n");
   EXPECT_EQ(r.exit_code, 1);
@@ -136,7 +136,7 @@ TEST_F(FerryAgainstMock, LineWithoutKeySeparatorIsReportedAndTheOthersAreSent) {
   EXPECT_EQ(c.out, "v\nv2\n");
 }
 
-TEST_F(FerryAgainstMock, CountStopsAfterExactlyThatManyRecords) {
+TEST_F(FerryAgainstMock, count_stops_after_exactly_that_many_records) {
   mock_.create_topic("orders", 1);
   produce_ok("orders", "1\n2\n3\n4\n5\n");
   ProcessResult r = ferry({"consume", "orders", "--from-beginning", "--count", "3"});
@@ -144,7 +144,7 @@ TEST_F(FerryAgainstMock, CountStopsAfterExactlyThatManyRecords) {
   EXPECT_EQ(r.out, "1\n2\n3\n");
 }
 
-TEST_F(FerryAgainstMock, AbsoluteAndTailOffsetsPickTheStart) {
+TEST_F(FerryAgainstMock, absolute_and_tail_offsets_pick_the_start) {
   mock_.create_topic("orders", 1);
   produce_ok("orders", "r0\nr1\nr2\nr3\nr4\n");
   EXPECT_EQ(ferry({"consume", "orders", "--offset", "3", "-e"}).out, "r3\nr4\n");
@@ -153,7 +153,7 @@ TEST_F(FerryAgainstMock, AbsoluteAndTailOffsetsPickTheStart) {
             "Offset:0\tr0\n");
 }
 
-TEST_F(FerryAgainstMock, DefaultStartIsTheEndSoOldRecordsAreNotPrinted) {
+TEST_F(FerryAgainstMock, default_start_is_the_end_so_old_records_are_not_printed) {
   mock_.create_topic("orders", 2);
   produce_ok("orders", "old\n");
   ProcessResult r = ferry({"consume", "orders", "--exit-at-end"});
@@ -161,7 +161,7 @@ TEST_F(FerryAgainstMock, DefaultStartIsTheEndSoOldRecordsAreNotPrinted) {
   EXPECT_EQ(r.out, "");
 }
 
-TEST_F(FerryAgainstMock, ExitAtEndReadsEveryPartitionToItsEnd) {
+TEST_F(FerryAgainstMock, exit_at_end_reads_every_partition_to_its_end) {
   mock_.create_topic("orders", 3);
   produce_ok("orders", "p0\n", {"--partition", "0"});
   produce_ok("orders", "p2a\np2b\n", {"--partition", "2"});
@@ -173,7 +173,7 @@ TEST_F(FerryAgainstMock, ExitAtEndReadsEveryPartitionToItsEnd) {
             (std::vector<std::string>{"Partition:0\tp0", "Partition:2\tp2a", "Partition:2\tp2b"}));
 }
 
-TEST_F(FerryAgainstMock, PartitionFlagReadsOnlyThatPartition) {
+TEST_F(FerryAgainstMock, partition_flag_reads_only_that_partition) {
   mock_.create_topic("orders", 3);
   produce_ok("orders", "x\n", {"-p", "1"});
   produce_ok("orders", "y\n", {"-p", "2"});
@@ -181,7 +181,7 @@ TEST_F(FerryAgainstMock, PartitionFlagReadsOnlyThatPartition) {
   EXPECT_EQ(r.out, "y\n");
 }
 
-TEST_F(FerryAgainstMock, IdleTimeoutEndsAConsumeThatGetsNothing) {
+TEST_F(FerryAgainstMock, idle_timeout_ends_a_consume_that_gets_nothing) {
   mock_.create_topic("orders", 1);
   ProcessResult r = ferry({"consume", "orders", "--timeout", "1500ms"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -190,7 +190,7 @@ TEST_F(FerryAgainstMock, IdleTimeoutEndsAConsumeThatGetsNothing) {
   EXPECT_LT(r.elapsed_ms, kProcessTimeoutMs);
 }
 
-TEST_F(FerryAgainstMock, GroupConsumerCommitsWhatItPrinted) {
+TEST_F(FerryAgainstMock, group_consumer_commits_what_it_printed) {
   mock_.create_topic("orders", 1);
   produce_ok("orders", "a\nb\nc\n");
   // The mock coordinator delays the rebalance after a member leaves by the group's session
@@ -207,7 +207,7 @@ TEST_F(FerryAgainstMock, GroupConsumerCommitsWhatItPrinted) {
   EXPECT_EQ(second.out, "c\n");
 }
 
-TEST_F(FerryAgainstMock, BinaryValuesStayValidJson) {
+TEST_F(FerryAgainstMock, binary_values_stay_valid_json) {
   mock_.create_topic("orders", 1);
   produce_ok("orders", std::string("bin\xff\x01\"q\"\\\n", 10));
   ProcessResult r = ferry({"consume", "orders", "--from-beginning", "-n", "1", "--format=json"});
@@ -219,7 +219,7 @@ TEST_F(FerryAgainstMock, BinaryValuesStayValidJson) {
       << r.out;
 }
 
-TEST_F(FerryAgainstMock, UnknownTopicFailsWithItsKafkaName) {
+TEST_F(FerryAgainstMock, unknown_topic_fails_with_its_kafka_name) {
   ProcessResult r = ferry({"consume", "nosuch", "-n", "1"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err,
@@ -227,7 +227,7 @@ TEST_F(FerryAgainstMock, UnknownTopicFailsWithItsKafkaName) {
             "topic-partition.\n");
 }
 
-TEST_F(FerryAgainstMock, MissingPartitionFailsAndNamesIt) {
+TEST_F(FerryAgainstMock, missing_partition_fails_and_names_it) {
   mock_.create_topic("orders", 2);
   ProcessResult r = ferry({"consume", "orders", "-p", "5", "-n", "1"});
   EXPECT_EQ(r.exit_code, 1);
@@ -236,7 +236,7 @@ TEST_F(FerryAgainstMock, MissingPartitionFailsAndNamesIt) {
             "partition(s)\n");
 }
 
-TEST_F(FerryAgainstMock, ClusterInfoShowsTheMockClusterAndItsBrokers) {
+TEST_F(FerryAgainstMock, cluster_info_shows_the_mock_cluster_and_its_brokers) {
   ProcessResult r = ferry({"cluster", "info", "--format", "json"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(valid_json_lines(r.out)) << r.out;
@@ -249,7 +249,7 @@ TEST_F(FerryAgainstMock, ClusterInfoShowsTheMockClusterAndItsBrokers) {
       << table.out;
 }
 
-TEST_F(FerryAgainstMock, TopicListShowsPartitionsAndReplicas) {
+TEST_F(FerryAgainstMock, topic_list_shows_partitions_and_replicas) {
   mock_.create_topic("beta", 3);
   mock_.create_topic("alpha", 1);
   ProcessResult r = ferry({"topic", "list"});
@@ -266,7 +266,7 @@ TEST_F(FerryAgainstMock, TopicListShowsPartitionsAndReplicas) {
 
 // Without --brokers the binary finds the brokers in FERRY_BROKERS, then the profile named by
 // FERRY_PROFILE, then ~/.config/ferry/profile.
-TEST_F(FerryAgainstMock, BrokersComeFromTheEnvironmentOrAProfileWithoutTheFlag) {
+TEST_F(FerryAgainstMock, brokers_come_from_the_environment_or_a_profile_without_the_flag) {
   mock_.create_topic("found", 1);
   ferry::test::TempDir home;
   auto run_without_flag = [&](std::vector<std::string> env) {
@@ -303,7 +303,7 @@ TEST_F(FerryAgainstMock, BrokersComeFromTheEnvironmentOrAProfileWithoutTheFlag) 
 }
 
 // SIGTERM (or Ctrl-C) ends an endless consume cleanly: the consumer closes and exits 0.
-TEST_F(FerryAgainstMock, SigtermStopsAnEndlessConsumeCleanly) {
+TEST_F(FerryAgainstMock, sigterm_stops_an_endless_consume_cleanly) {
   mock_.create_topic("orders", 1);
   produce_ok("orders", "first\n");
   ferry::test::TempDir dir;
@@ -355,7 +355,7 @@ class FerryAgainstNothing : public ::testing::Test {
   }
 };
 
-TEST_F(FerryAgainstNothing, DownBrokerGivesABoundedErrorForEveryCommand) {
+TEST_F(FerryAgainstNothing, down_broker_gives_a_bounded_error_for_every_command) {
   expect_bounded_failure({"cluster", "info"});
   expect_bounded_failure({"topic", "list"});
   expect_bounded_failure({"topic", "describe", "a"});

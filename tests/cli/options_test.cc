@@ -24,7 +24,7 @@ void expect_usage(const Result<T>& result, std::string_view names) {
   EXPECT_NE(result.error().message().find("Usage: ferry"), std::string::npos);
 }
 
-TEST(GlobalOptions, DefaultsAreTableTenSecondsAndNoBrokers) {
+TEST(GlobalOptions, defaults_are_table_ten_seconds_and_no_brokers) {
   auto options = parse_global_options(parse({"topic", "list"}));
   ASSERT_TRUE(options.ok());
   EXPECT_EQ(options->format, OutputFormat::kTable);
@@ -33,7 +33,7 @@ TEST(GlobalOptions, DefaultsAreTableTenSecondsAndNoBrokers) {
   EXPECT_FALSE(options->brokers.has_value());
 }
 
-TEST(GlobalOptions, DurationsTakeMillisecondsSecondsOrMinutes) {
+TEST(GlobalOptions, durations_take_milliseconds_seconds_or_minutes) {
   for (auto [text, ms] : std::vector<std::pair<std::string, int64_t>>{
            {"250ms", 250}, {"3s", 3000}, {"2m", 120'000}}) {
     auto options = parse_global_options(parse({"topic", "list", "--timeout", text}));
@@ -43,7 +43,7 @@ TEST(GlobalOptions, DurationsTakeMillisecondsSecondsOrMinutes) {
   }
 }
 
-TEST(GlobalOptions, RdkafkaPropertiesAccumulateInOrder) {
+TEST(GlobalOptions, rdkafka_properties_accumulate_in_order) {
   auto options =
       parse_global_options(parse({"topic", "list", "-X", "a=1", "-X", "b=x=y", "--format=json"}));
   ASSERT_TRUE(options.ok());
@@ -52,7 +52,7 @@ TEST(GlobalOptions, RdkafkaPropertiesAccumulateInOrder) {
   EXPECT_EQ(options->rdkafka_properties[1], (std::pair<std::string, std::string>("b", "x=y")));
 }
 
-TEST(TopicCreate, DefaultsLeavePartitionsAndReplicasToTheBroker) {
+TEST(TopicCreate, defaults_leave_partitions_and_replicas_to_the_broker) {
   auto options = parse_topic_create(parse({"topic", "create", "a", "b"}));
   ASSERT_TRUE(options.ok());
   ASSERT_EQ(options->topics.size(), 2u);
@@ -61,7 +61,7 @@ TEST(TopicCreate, DefaultsLeavePartitionsAndReplicasToTheBroker) {
   EXPECT_FALSE(options->dry_run);
 }
 
-TEST(TopicCreate, FlagsApplyToEveryTopic) {
+TEST(TopicCreate, flags_apply_to_every_topic) {
   auto options =
       parse_topic_create(parse({"topic", "create", "a", "b", "-p", "6", "-r", "3", "-c",
                                 "retention.ms=1000", "-c", "cleanup.policy=compact", "--dry-run"}));
@@ -76,7 +76,7 @@ TEST(TopicCreate, FlagsApplyToEveryTopic) {
   EXPECT_TRUE(options->dry_run);
 }
 
-TEST(TopicCreate, BadValuesAreUsageErrors) {
+TEST(TopicCreate, bad_values_are_usage_errors) {
   expect_usage(parse_topic_create(parse({"topic", "create", "a", "-p", "x"})),
                "--partitions: 'x' is not a whole number");
   expect_usage(parse_topic_create(parse({"topic", "create", "a", "-p", "0"})),
@@ -94,7 +94,7 @@ TEST(TopicCreate, BadValuesAreUsageErrors) {
   expect_usage(parse_topic_create(parse({"topic", "create", ""})), "empty topic name");
 }
 
-TEST(AddPartitions, NumIsRequiredAndPositive) {
+TEST(AddPartitions, num_is_required_and_positive) {
   expect_usage(parse_add_partitions(parse({"topic", "add-partitions", "a"})), "missing flag --num");
   expect_usage(parse_add_partitions(parse({"topic", "add-partitions", "a", "--num", "0"})),
                "--num: 0 is out of range");
@@ -104,11 +104,11 @@ TEST(AddPartitions, NumIsRequiredAndPositive) {
   EXPECT_EQ(options->topics.size(), 2u);
 }
 
-TEST(AlterConfig, NeedsSomethingToChange) {
+TEST(AlterConfig, needs_something_to_change) {
   expect_usage(parse_alter_config(parse({"topic", "alter-config", "a"})), "nothing to change");
 }
 
-TEST(AlterConfig, AKeyCannotBeBothSetAndDeleted) {
+TEST(AlterConfig, a_key_cannot_be_both_set_and_deleted) {
   expect_usage(
       parse_alter_config(parse({"topic", "alter-config", "a", "--set", "x=1", "--delete", "x"})),
       "'x' is both set and deleted");
@@ -128,7 +128,7 @@ ConfigEntry entry(std::string name, std::optional<std::string> value, std::strin
   return e;
 }
 
-TEST(AlterConfig, MergeKeepsOtherDynamicConfigsAndIgnoresDefaults) {
+TEST(AlterConfig, merge_keeps_other_dynamic_configs_and_ignores_defaults) {
   auto options = parse_alter_config(parse(
       {"topic", "alter-config", "a", "--set", "retention.ms=1000", "--delete", "cleanup.policy"}));
   ASSERT_TRUE(options.ok());
@@ -146,7 +146,7 @@ TEST(AlterConfig, MergeKeepsOtherDynamicConfigsAndIgnoresDefaults) {
   EXPECT_EQ(*merged, expected);
 }
 
-TEST(AlterConfig, DeletingAKeyThatIsNotSetChangesNothingElse) {
+TEST(AlterConfig, deleting_a_key_that_is_not_set_changes_nothing_else) {
   auto options =
       parse_alter_config(parse({"topic", "alter-config", "a", "--delete", "cleanup.policy"}));
   ASSERT_TRUE(options.ok());
@@ -156,7 +156,7 @@ TEST(AlterConfig, DeletingAKeyThatIsNotSetChangesNothingElse) {
   EXPECT_TRUE(merged->empty());
 }
 
-TEST(AlterConfig, SensitiveDynamicConfigIsRefusedRatherThanErased) {
+TEST(AlterConfig, sensitive_dynamic_config_is_refused_rather_than_erased) {
   auto options = parse_alter_config(parse({"topic", "alter-config", "a", "--set", "x=1"}));
   ASSERT_TRUE(options.ok());
   auto merged = merge_dynamic_configs(
@@ -165,7 +165,7 @@ TEST(AlterConfig, SensitiveDynamicConfigIsRefusedRatherThanErased) {
   EXPECT_NE(merged.error().message().find("secret is sensitive"), std::string::npos);
 }
 
-TEST(Produce, KeyModes) {
+TEST(Produce, key_modes) {
   auto none = parse_produce(parse({"produce", "t"}));
   ASSERT_TRUE(none.ok());
   EXPECT_EQ(none->key_mode.kind, KeyMode::Kind::kNone);
@@ -182,7 +182,7 @@ TEST(Produce, KeyModes) {
   EXPECT_EQ(tab->key_mode.separator, "\t");
 }
 
-TEST(Produce, SeparatorEscapesAreUnderstood) {
+TEST(Produce, separator_escapes_are_understood) {
   auto parsed = parse_produce(parse({"produce", "t", "--parse-key", "--key-separator", "\\t"}));
   ASSERT_TRUE(parsed.ok());
   EXPECT_EQ(parsed->key_mode.separator, "\t");
@@ -195,7 +195,7 @@ TEST(Produce, SeparatorEscapesAreUnderstood) {
                "must not be empty");
 }
 
-TEST(Produce, BadCombinationsAndValuesAreUsageErrors) {
+TEST(Produce, bad_combinations_and_values_are_usage_errors) {
   expect_usage(parse_produce(parse({"produce", "t", "-k", "a", "--parse-key"})),
                "--key and --parse-key exclude each other");
   expect_usage(parse_produce(parse({"produce", "t", "--key-separator", ":"})),
@@ -209,7 +209,7 @@ TEST(Produce, BadCombinationsAndValuesAreUsageErrors) {
                "--header: 'novalue' is not KEY=VALUE");
 }
 
-TEST(Produce, HeadersKeepOrderAndSplitAtTheFirstEquals) {
+TEST(Produce, headers_keep_order_and_split_at_the_first_equals) {
   auto options = parse_produce(parse({"produce", "t", "-H", "a=1", "-H", "b=x=y", "-H", "a=2",
                                       "--acks", "1", "-z", "zstd", "-p", "3"}));
   ASSERT_TRUE(options.ok());
@@ -221,7 +221,7 @@ TEST(Produce, HeadersKeepOrderAndSplitAtTheFirstEquals) {
   EXPECT_EQ(options->partition, 3);
 }
 
-TEST(Consume, DefaultStartsAtTheEndWithoutAGroup) {
+TEST(Consume, default_starts_at_the_end_without_a_group) {
   auto options = parse_consume(parse({"consume", "t"}));
   ASSERT_TRUE(options.ok());
   EXPECT_EQ(options->start.kind, StartOffset::Kind::kEnd);
@@ -230,7 +230,7 @@ TEST(Consume, DefaultStartsAtTheEndWithoutAGroup) {
   EXPECT_EQ(options->print.separator, "\t");
 }
 
-TEST(Consume, StartOffsets) {
+TEST(Consume, start_offsets) {
   struct Case {
     std::string text;
     StartOffset::Kind kind;
@@ -253,7 +253,7 @@ TEST(Consume, StartOffsets) {
   EXPECT_EQ(begin->start.kind, StartOffset::Kind::kBeginning);
 }
 
-TEST(Consume, BadOffsetsAreUsageErrors) {
+TEST(Consume, bad_offsets_are_usage_errors) {
   expect_usage(parse_consume(parse({"consume", "t", "-o", "start"})),
                "'start' is not N, -N, beginning or end");
   expect_usage(parse_consume(parse({"consume", "t", "-o", "-0"})), "--offset: 0 is out of range");
@@ -261,7 +261,7 @@ TEST(Consume, BadOffsetsAreUsageErrors) {
                "--from-beginning and --offset exclude each other");
 }
 
-TEST(Consume, GroupExcludesDirectAssignmentFlags) {
+TEST(Consume, group_excludes_direct_assignment_flags) {
   for (std::string flag : {"--partition", "--offset"}) {
     expect_usage(parse_consume(parse({"consume", "t", "-g", "g", flag, "1"})),
                  flag + " needs direct assignment");
@@ -274,7 +274,7 @@ TEST(Consume, GroupExcludesDirectAssignmentFlags) {
   EXPECT_EQ(group->group, "g");
 }
 
-TEST(Consume, CountAndPartitionMustBeInRange) {
+TEST(Consume, count_and_partition_must_be_in_range) {
   expect_usage(parse_consume(parse({"consume", "t", "-n", "0"})), "--count: 0 is out of range");
   expect_usage(parse_consume(parse({"consume", "t", "-p", "x"})), "--partition: 'x'");
   auto options = parse_consume(
@@ -290,7 +290,7 @@ TEST(Consume, CountAndPartitionMustBeInRange) {
   EXPECT_EQ(options->topics, (std::vector<std::string>{"a", "b"}));
 }
 
-TEST(ClusterQuorum, ControllersAcceptHostPortAndVoterSyntax) {
+TEST(ClusterQuorum, controllers_accept_host_port_and_voter_syntax) {
   Environment env;
   auto options =
       parse_cluster_quorum(parse({"cluster", "quorum", "--controllers", "a:1,2@b:2"}), env);
@@ -300,7 +300,7 @@ TEST(ClusterQuorum, ControllersAcceptHostPortAndVoterSyntax) {
   EXPECT_TRUE(options->replication);
 }
 
-TEST(ClusterQuorum, StatusOrReplicationPicksOnePart) {
+TEST(ClusterQuorum, status_or_replication_picks_one_part) {
   Environment env;
   auto status = parse_cluster_quorum(parse({"cluster", "quorum", "--status"}), env);
   ASSERT_TRUE(status.ok());
@@ -312,7 +312,7 @@ TEST(ClusterQuorum, StatusOrReplicationPicksOnePart) {
   EXPECT_TRUE(replication->replication);
 }
 
-TEST(ClusterQuorum, MalformedControllerIsAUsageError) {
+TEST(ClusterQuorum, malformed_controller_is_a_usage_error) {
   Environment env;
   expect_usage(parse_cluster_quorum(parse({"cluster", "quorum", "--controllers", "a:1,,b"}), env),
                "--controllers: '' is not host:port");

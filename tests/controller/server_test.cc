@@ -88,7 +88,7 @@ class ServerTest : public ::testing::Test {
   std::vector<std::unique_ptr<ControllerServer>> servers_;
 };
 
-TEST_F(ServerTest, APureBrokerRegistersHeartbeatsCreatesATopicAndSeesIt) {
+TEST_F(ServerTest, a_pure_broker_registers_heartbeats_creates_a_topic_and_sees_it) {
   start_voters();
   auto client = QuorumClient::connect(config(7, "broker"));
   ASSERT_TRUE(client.ok()) << client.error().to_string();
@@ -138,7 +138,7 @@ TEST_F(ServerTest, APureBrokerRegistersHeartbeatsCreatesATopicAndSeesIt) {
   (*client)->shutdown();
 }
 
-TEST_F(ServerTest, EveryVotersInProcessApiReachesTheActiveController) {
+TEST_F(ServerTest, every_voters_in_process_api_reaches_the_active_controller) {
   start_voters();
   for (int i = 0; i < 3; ++i) {
     CreateTopicSpec spec;
@@ -150,7 +150,7 @@ TEST_F(ServerTest, EveryVotersInProcessApiReachesTheActiveController) {
   }
 }
 
-TEST_F(ServerTest, DescribeQuorumFollowsTheHintToTheLeader) {
+TEST_F(ServerTest, describe_quorum_follows_the_hint_to_the_leader) {
   start_voters();
   Result<QuorumDescription> d = Error(ErrorCode::NONE);
   ASSERT_TRUE(wait_until([&] {
@@ -173,7 +173,7 @@ TEST_F(ServerTest, DescribeQuorumFollowsTheHintToTheLeader) {
   EXPECT_EQ(again->cluster_id, d->cluster_id);
 }
 
-TEST_F(ServerTest, TheControllerListenerMustBeFree) {
+TEST_F(ServerTest, the_controller_listener_must_be_free) {
   start_voters();
   auto second = ControllerServer::start(config(1, "controller", "elsewhere"));
   ASSERT_FALSE(second.ok());
@@ -185,7 +185,7 @@ TEST_F(ServerTest, TheControllerListenerMustBeFree) {
 // node of a cluster is stopped at once) must still stop: shutdown cancels the calls and each
 // ends with NOT_CONTROLLER. It once deadlocked: the retry that saw the client closed ended the
 // call while holding the client's lock, which ending the call takes again.
-TEST(RemoteControllerApiTest, ShutdownWhileCallsAreRetryingEndsThemAndReturns) {
+TEST(RemoteControllerApiTest, shutdown_while_calls_are_retrying_ends_them_and_returns) {
   RemoteControllerApi::Options options;
   options.request_timeout_ms = 60'000;
   options.attempt_timeout_ms = 200;

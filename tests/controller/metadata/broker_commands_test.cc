@@ -49,7 +49,7 @@ class BrokerCommandsTest : public ImageFixture {
   int64_t now_ms_ = 1000;
 };
 
-TEST_F(BrokerCommandsTest, RegistrationStartsFencedWithTheRecordOffsetAsEpoch) {
+TEST_F(BrokerCommandsTest, registration_starts_fenced_with_the_record_offset_as_epoch) {
   const LogIndex expected = next_offset();
   auto reply = register_broker(registration(1));
   ASSERT_EQ(reply.error, ErrorCode::NONE);
@@ -58,7 +58,7 @@ TEST_F(BrokerCommandsTest, RegistrationStartsFencedWithTheRecordOffsetAsEpoch) {
   EXPECT_EQ(image().broker(NodeId(1))->epoch, reply.broker_epoch);
 }
 
-TEST_F(BrokerCommandsTest, RepeatingARegistrationOfTheSameIncarnationKeepsTheEpoch) {
+TEST_F(BrokerCommandsTest, repeating_a_registration_of_the_same_incarnation_keeps_the_epoch) {
   auto r = registration(1);
   auto first = register_broker(r);
   auto planned = plan_register_broker(image(), r, next_offset(), config_, sessions_, now_ms_);
@@ -66,7 +66,7 @@ TEST_F(BrokerCommandsTest, RepeatingARegistrationOfTheSameIncarnationKeepsTheEpo
   EXPECT_EQ(planned.reply.broker_epoch, first.broker_epoch);
 }
 
-TEST_F(BrokerCommandsTest, AnotherIncarnationIsRefusedWhileTheSessionIsValid) {
+TEST_F(BrokerCommandsTest, another_incarnation_is_refused_while_the_session_is_valid) {
   start_brokers(1);
   auto dup = register_broker(registration(1));
   EXPECT_EQ(dup.error, ErrorCode::DUPLICATE_BROKER_REGISTRATION);
@@ -78,7 +78,7 @@ TEST_F(BrokerCommandsTest, AnotherIncarnationIsRefusedWhileTheSessionIsValid) {
   EXPECT_TRUE(image().broker(NodeId(1))->fenced);
 }
 
-TEST_F(BrokerCommandsTest, ReRegistrationMovesTheOldIncarnationsLeadershipsAway) {
+TEST_F(BrokerCommandsTest, re_registration_moves_the_old_incarnations_leaderships_away) {
   start_brokers(2);
   create_assigned("t", {{1, 2}});
   now_ms_ += 9001;
@@ -89,7 +89,7 @@ TEST_F(BrokerCommandsTest, ReRegistrationMovesTheOldIncarnationsLeadershipsAway)
   EXPECT_EQ(partition("t", 0).leader_epoch, LeaderEpoch(1));
 }
 
-TEST_F(BrokerCommandsTest, AHeartbeatUnfencesOnlyOnceTheBrokerCaughtUp) {
+TEST_F(BrokerCommandsTest, a_heartbeat_unfences_only_once_the_broker_caught_up) {
   auto reply = register_broker(registration(1));
   BrokerHeartbeatRequest behind;
   behind.broker_id = NodeId(1);
@@ -105,7 +105,7 @@ TEST_F(BrokerCommandsTest, AHeartbeatUnfencesOnlyOnceTheBrokerCaughtUp) {
   EXPECT_FALSE(image().broker(NodeId(1))->fenced);
 }
 
-TEST_F(BrokerCommandsTest, HeartbeatsWithAWrongEpochOrUnknownBrokerAreRefused) {
+TEST_F(BrokerCommandsTest, heartbeats_with_a_wrong_epoch_or_unknown_broker_are_refused) {
   start_brokers(1);
   BrokerHeartbeatRequest r;
   r.broker_id = NodeId(1);
@@ -117,7 +117,7 @@ TEST_F(BrokerCommandsTest, HeartbeatsWithAWrongEpochOrUnknownBrokerAreRefused) {
             ErrorCode::BROKER_ID_NOT_REGISTERED);
 }
 
-TEST_F(BrokerCommandsTest, ExpiredSessionsAreFoundAndFencingMovesLeadershipWithinTheIsr) {
+TEST_F(BrokerCommandsTest, expired_sessions_are_found_and_fencing_moves_leadership_within_the_isr) {
   start_brokers(3);
   create_assigned("t", {{1, 2, 3}, {2, 1, 3}});
   now_ms_ += 5000;
@@ -137,7 +137,7 @@ TEST_F(BrokerCommandsTest, ExpiredSessionsAreFoundAndFencingMovesLeadershipWithi
   EXPECT_EQ(sessions_.first_expired(image(), now_ms_), std::nullopt);  // fenced: not again
 }
 
-TEST_F(BrokerCommandsTest, TheLastIsrMemberStaysAndThePartitionWaitsWithoutLeader) {
+TEST_F(BrokerCommandsTest, the_last_isr_member_stays_and_the_partition_waits_without_leader) {
   start_brokers(2);
   create_assigned("t", {{1, 2}});
   fence(2);
@@ -154,7 +154,7 @@ TEST_F(BrokerCommandsTest, TheLastIsrMemberStaysAndThePartitionWaitsWithoutLeade
   EXPECT_EQ(partition("t", 0).leader_epoch, LeaderEpoch(2));
 }
 
-TEST_F(BrokerCommandsTest, UncleanElectionPicksALiveReplicaOnlyWhenTheTopicAllowsIt) {
+TEST_F(BrokerCommandsTest, unclean_election_picks_a_live_replica_only_when_the_topic_allows_it) {
   start_brokers(2);
   create_assigned("t", {{1, 2}});
   apply({make_config(2, "t", "unclean.leader.election.enable", "true")});
@@ -166,7 +166,7 @@ TEST_F(BrokerCommandsTest, UncleanElectionPicksALiveReplicaOnlyWhenTheTopicAllow
   EXPECT_EQ(partition("t", 0).isr, nodes({2}));
 }
 
-TEST_F(BrokerCommandsTest, ControlledShutdownMovesLeadershipAndFences) {
+TEST_F(BrokerCommandsTest, controlled_shutdown_moves_leadership_and_fences) {
   start_brokers(2);
   create_assigned("t", {{1, 2}});
   auto reply = heartbeat(1, false, /*want_shutdown=*/true);
@@ -176,7 +176,7 @@ TEST_F(BrokerCommandsTest, ControlledShutdownMovesLeadershipAndFences) {
   EXPECT_EQ(partition("t", 0).leader, NodeId(2));
 }
 
-TEST_F(BrokerCommandsTest, WantFenceFencesAnUnfencedBrokerAndKeepsItFenced) {
+TEST_F(BrokerCommandsTest, want_fence_fences_an_unfenced_broker_and_keeps_it_fenced) {
   start_brokers(1);
   EXPECT_TRUE(heartbeat(1, /*want_fence=*/true).is_fenced);
   EXPECT_TRUE(image().broker(NodeId(1))->fenced);
@@ -210,7 +210,7 @@ class AlterPartitionTest : public BrokerCommandsTest {
   Uuid topic_id_;
 };
 
-TEST_F(AlterPartitionTest, AShrinkFromTheLeaderCommitsWithANewPartitionEpoch) {
+TEST_F(AlterPartitionTest, a_shrink_from_the_leader_commits_with_a_new_partition_epoch) {
   auto reply = alter(request(nodes({1, 2})));
   ASSERT_EQ(reply.error, ErrorCode::NONE) << reply.message;
   EXPECT_EQ(reply.partition.isr, nodes({1, 2}));
@@ -218,7 +218,7 @@ TEST_F(AlterPartitionTest, AShrinkFromTheLeaderCommitsWithANewPartitionEpoch) {
   EXPECT_EQ(partition("t", 0), reply.partition);
 }
 
-TEST_F(AlterPartitionTest, StaleEpochsAreRejected) {
+TEST_F(AlterPartitionTest, stale_epochs_are_rejected) {
   auto stale = request(nodes({1, 2}));
   ASSERT_EQ(alter(stale).error, ErrorCode::NONE);
   auto again = stale;  // same partition epoch as before the first change
@@ -235,7 +235,7 @@ TEST_F(AlterPartitionTest, StaleEpochsAreRejected) {
   EXPECT_EQ(alter(broker_epoch).error, ErrorCode::STALE_BROKER_EPOCH);
 }
 
-TEST_F(AlterPartitionTest, OnlyTheLeaderMayChangeTheIsrAndItMustStayInIt) {
+TEST_F(AlterPartitionTest, only_the_leader_may_change_the_isr_and_it_must_stay_in_it) {
   auto not_leader = request(nodes({2, 3}));
   not_leader.broker_id = NodeId(2);
   not_leader.broker_epoch = image().broker(NodeId(2))->epoch;
@@ -245,7 +245,7 @@ TEST_F(AlterPartitionTest, OnlyTheLeaderMayChangeTheIsrAndItMustStayInIt) {
   EXPECT_EQ(alter(request(nodes({1, 1}))).error, ErrorCode::INVALID_REQUEST);
 }
 
-TEST_F(AlterPartitionTest, AFencedReplicaCannotJoinTheIsr) {
+TEST_F(AlterPartitionTest, a_fenced_replica_cannot_join_the_isr) {
   ASSERT_EQ(alter(request(nodes({1, 2}))).error, ErrorCode::NONE);
   fence(3);
   auto reply = alter(request(nodes({1, 2, 3})));
@@ -253,7 +253,7 @@ TEST_F(AlterPartitionTest, AFencedReplicaCannotJoinTheIsr) {
   EXPECT_EQ(partition("t", 0).isr, nodes({1, 2}));
 }
 
-TEST_F(AlterPartitionTest, UnknownTopicsAndPartitionsAreReported) {
+TEST_F(AlterPartitionTest, unknown_topics_and_partitions_are_reported) {
   auto r = request(nodes({1}));
   r.partition = 9;
   EXPECT_EQ(alter(r).error, ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
@@ -261,7 +261,7 @@ TEST_F(AlterPartitionTest, UnknownTopicsAndPartitionsAreReported) {
   EXPECT_EQ(alter(r).error, ErrorCode::UNKNOWN_TOPIC_ID);
 }
 
-TEST_F(BrokerCommandsTest, ProducerIdBlocksDoNotOverlap) {
+TEST_F(BrokerCommandsTest, producer_id_blocks_do_not_overlap) {
   start_brokers(1);
   const BrokerEpoch epoch = image().broker(NodeId(1))->epoch;
   auto first = plan_allocate_producer_ids(image(), NodeId(1), epoch, config_);

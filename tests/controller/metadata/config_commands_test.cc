@@ -31,7 +31,7 @@ class ConfigCommandsTest : public ImageFixture {
   const std::map<std::string, std::string>& topic_configs() { return image().topic("t")->configs; }
 };
 
-TEST_F(ConfigCommandsTest, SetAndDeleteChangeTheTopicOverrides) {
+TEST_F(ConfigCommandsTest, set_and_delete_change_the_topic_overrides) {
   ASSERT_EQ(alter(topic_change("retention.ms", ConfigOp::kSet, "100")).error, ErrorCode::NONE);
   EXPECT_EQ(topic_configs().at("retention.ms"), "100");
   ASSERT_EQ(alter(topic_change("retention.ms", ConfigOp::kDelete, std::nullopt)).error,
@@ -39,7 +39,7 @@ TEST_F(ConfigCommandsTest, SetAndDeleteChangeTheTopicOverrides) {
   EXPECT_FALSE(topic_configs().contains("retention.ms"));
 }
 
-TEST_F(ConfigCommandsTest, AppendAndSubtractWorkOnListKeysStartingFromTheDefault) {
+TEST_F(ConfigCommandsTest, append_and_subtract_work_on_list_keys_starting_from_the_default) {
   ASSERT_EQ(alter(topic_change("cleanup.policy", ConfigOp::kAppend, "compact")).error,
             ErrorCode::NONE);
   EXPECT_EQ(topic_configs().at("cleanup.policy"), "delete,compact");
@@ -48,13 +48,13 @@ TEST_F(ConfigCommandsTest, AppendAndSubtractWorkOnListKeysStartingFromTheDefault
   EXPECT_EQ(topic_configs().at("cleanup.policy"), "compact");
 }
 
-TEST_F(ConfigCommandsTest, AppendToANonListKeyIsInvalidConfig) {
+TEST_F(ConfigCommandsTest, append_to_a_non_list_key_is_invalid_config) {
   auto r = alter(topic_change("retention.ms", ConfigOp::kAppend, "5"));
   EXPECT_EQ(r.error, ErrorCode::INVALID_CONFIG);
   EXPECT_EQ(r.message, "Can't APPEND to key retention.ms because its type is not LIST.");
 }
 
-TEST_F(ConfigCommandsTest, BadValuesUnknownKeysAndUnknownTopicsAreRefused) {
+TEST_F(ConfigCommandsTest, bad_values_unknown_keys_and_unknown_topics_are_refused) {
   EXPECT_EQ(alter(topic_change("retention.ms", ConfigOp::kSet, "x")).error,
             ErrorCode::INVALID_CONFIG);
   EXPECT_EQ(alter(topic_change("no.such.key", ConfigOp::kSet, "1")).error,
@@ -65,7 +65,7 @@ TEST_F(ConfigCommandsTest, BadValuesUnknownKeysAndUnknownTopicsAreRefused) {
   EXPECT_TRUE(topic_configs().empty());
 }
 
-TEST_F(ConfigCommandsTest, NonIncrementalAlterReplacesAllOverrides) {
+TEST_F(ConfigCommandsTest, non_incremental_alter_replaces_all_overrides) {
   alter(topic_change("retention.ms", ConfigOp::kSet, "100"));
   AlterConfigsSpec s = topic_change("segment.bytes", ConfigOp::kSet, "1048576");
   s.incremental = false;
@@ -73,7 +73,7 @@ TEST_F(ConfigCommandsTest, NonIncrementalAlterReplacesAllOverrides) {
   EXPECT_EQ(topic_configs(), (std::map<std::string, std::string>{{"segment.bytes", "1048576"}}));
 }
 
-TEST_F(ConfigCommandsTest, ClusterAndBrokerDefaultsAcceptOnlyDynamicKeys) {
+TEST_F(ConfigCommandsTest, cluster_and_broker_defaults_accept_only_dynamic_keys) {
   AlterConfigsSpec cluster;
   cluster.type = ConfigResourceType::kBroker;
   cluster.name = "";
@@ -97,7 +97,7 @@ TEST_F(ConfigCommandsTest, ClusterAndBrokerDefaultsAcceptOnlyDynamicKeys) {
   EXPECT_EQ(alter(bad_name).error, ErrorCode::INVALID_REQUEST);
 }
 
-TEST_F(ConfigCommandsTest, ValidateOnlyAndUnchangedValuesProduceNoRecords) {
+TEST_F(ConfigCommandsTest, validate_only_and_unchanged_values_produce_no_records) {
   auto planned =
       plan_alter_configs(image(), {topic_change("retention.ms", ConfigOp::kSet, "1")}, true);
   EXPECT_EQ(planned.reply[0].error, ErrorCode::NONE);

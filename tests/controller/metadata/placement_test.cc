@@ -12,7 +12,7 @@ namespace {
 
 class PlacementTest : public ImageFixture {};
 
-TEST_F(PlacementTest, EveryPartitionGetsDistinctUsableBrokers) {
+TEST_F(PlacementTest, every_partition_gets_distinct_usable_brokers) {
   for (int id = 1; id <= 5; ++id)
     add_broker(id);
   auto placed = place_replicas(image(), 50, 3, random_);
@@ -24,7 +24,7 @@ TEST_F(PlacementTest, EveryPartitionGetsDistinctUsableBrokers) {
   }
 }
 
-TEST_F(PlacementTest, LeadersAndReplicasAreSpreadEvenly) {
+TEST_F(PlacementTest, leaders_and_replicas_are_spread_evenly) {
   for (int id = 1; id <= 4; ++id)
     add_broker(id);
   auto placed = place_replicas(image(), 40, 2, random_);
@@ -42,7 +42,7 @@ TEST_F(PlacementTest, LeadersAndReplicasAreSpreadEvenly) {
   }
 }
 
-TEST_F(PlacementTest, ReplicasOfAPartitionLandInDifferentRacks) {
+TEST_F(PlacementTest, replicas_of_a_partition_land_in_different_racks) {
   add_broker(1, false, "a");
   add_broker(2, false, "a");
   add_broker(3, false, "b");
@@ -62,7 +62,7 @@ TEST_F(PlacementTest, ReplicasOfAPartitionLandInDifferentRacks) {
   }
 }
 
-TEST_F(PlacementTest, FencedBrokersReceiveNoReplicas) {
+TEST_F(PlacementTest, fenced_brokers_receive_no_replicas) {
   add_broker(1);
   add_broker(2, /*fenced=*/true);
   add_broker(3);
@@ -74,7 +74,7 @@ TEST_F(PlacementTest, FencedBrokersReceiveNoReplicas) {
   }
 }
 
-TEST_F(PlacementTest, TheSameSeedGivesTheSamePlacement) {
+TEST_F(PlacementTest, the_same_seed_gives_the_same_placement) {
   for (int id = 1; id <= 5; ++id)
     add_broker(id);
   SeededRandom a(42);
@@ -85,7 +85,7 @@ TEST_F(PlacementTest, TheSameSeedGivesTheSamePlacement) {
   EXPECT_EQ(*first, *second);
 }
 
-TEST_F(PlacementTest, ImpossibleReplicationFactorsUseKafkasMessages) {
+TEST_F(PlacementTest, impossible_replication_factors_use_kafkas_messages) {
   add_broker(1);
   add_broker(2);
   auto too_many = place_replicas(image(), 1, 3, random_);
@@ -97,7 +97,7 @@ TEST_F(PlacementTest, ImpossibleReplicationFactorsUseKafkasMessages) {
             "Invalid replication factor 0: the replication factor must be positive.");
 }
 
-TEST_F(PlacementTest, FencedBrokersDoNotCountTowardsTheReplicationFactor) {
+TEST_F(PlacementTest, fenced_brokers_do_not_count_towards_the_replication_factor) {
   add_broker(1, true);
   add_broker(2, true);
   EXPECT_EQ(place_replicas(image(), 1, 1, random_).error().message(),

@@ -9,7 +9,7 @@ namespace {
 
 class StateMachineTest : public ImageFixture {};
 
-TEST_F(StateMachineTest, RegisterBrokerAddsTheBrokerWithItsEpochAndFencedState) {
+TEST_F(StateMachineTest, register_broker_adds_the_broker_with_its_epoch_and_fenced_state) {
   add_broker(1, /*fenced=*/true, "rack-a");
   const BrokerRegistration* b = image().broker(NodeId(1));
   ASSERT_NE(b, nullptr);
@@ -19,7 +19,7 @@ TEST_F(StateMachineTest, RegisterBrokerAddsTheBrokerWithItsEpochAndFencedState) 
   EXPECT_EQ(image().offset, LogIndex(1));
 }
 
-TEST_F(StateMachineTest, BrokerChangeWithAStaleEpochIsIgnored) {
+TEST_F(StateMachineTest, broker_change_with_a_stale_epoch_is_ignored) {
   add_broker(1, true);
   apply({make_broker_change(NodeId(1), BrokerEpoch(99), false, std::nullopt)});
   EXPECT_TRUE(image().broker(NodeId(1))->fenced);
@@ -27,7 +27,8 @@ TEST_F(StateMachineTest, BrokerChangeWithAStaleEpochIsIgnored) {
   EXPECT_FALSE(image().broker(NodeId(1))->fenced);
 }
 
-TEST_F(StateMachineTest, PartitionChangeBumpsPartitionEpochAlwaysAndLeaderEpochOnLeaderChange) {
+TEST_F(StateMachineTest,
+       partition_change_bumps_partition_epoch_always_and_leader_epoch_on_leader_change) {
   add_broker(1);
   add_broker(2);
   const Uuid id = create_assigned("t", {{1, 2}}).id;
@@ -52,7 +53,7 @@ TEST_F(StateMachineTest, PartitionChangeBumpsPartitionEpochAlwaysAndLeaderEpochO
   EXPECT_EQ(partition("t", 0).partition_epoch, PartitionEpoch(2));
 }
 
-TEST_F(StateMachineTest, RemoveTopicDropsItsPartitionsConfigsAndName) {
+TEST_F(StateMachineTest, remove_topic_drops_its_partitions_configs_and_name) {
   add_broker(1);
   const Uuid id = create_topic("gone", 3, 1).id;
   apply({make_config(2, "gone", "retention.ms", "1000")});
@@ -64,7 +65,7 @@ TEST_F(StateMachineTest, RemoveTopicDropsItsPartitionsConfigsAndName) {
   EXPECT_TRUE(image().topic("gone")->configs.empty());
 }
 
-TEST_F(StateMachineTest, PublishedImagesDoNotChangeWhenLaterBatchesApply) {
+TEST_F(StateMachineTest, published_images_do_not_change_when_later_batches_apply) {
   add_broker(1);
   create_topic("t", 1, 1);
   const MetadataImagePtr before = builder_.publish();
@@ -75,7 +76,7 @@ TEST_F(StateMachineTest, PublishedImagesDoNotChangeWhenLaterBatchesApply) {
   EXPECT_LT(before->offset, after->offset);
 }
 
-TEST_F(StateMachineTest, UnchangedTopicsAreSharedBetweenPublishedImages) {
+TEST_F(StateMachineTest, unchanged_topics_are_shared_between_published_images) {
   add_broker(1);
   create_topic("a", 1, 1);
   create_topic("b", 1, 1);
@@ -88,7 +89,7 @@ TEST_F(StateMachineTest, UnchangedTopicsAreSharedBetweenPublishedImages) {
   EXPECT_NE(first->topics.at(a).get(), second->topics.at(a).get());
 }
 
-TEST_F(StateMachineTest, RecordsThatContradictTheImageAreErrors) {
+TEST_F(StateMachineTest, records_that_contradict_the_image_are_errors) {
   add_broker(1);
   create_topic("t", 1, 1);
   Status dup = builder_.apply(next_offset(), Records{make_topic(Uuid::random(random_), "t")});
@@ -100,13 +101,13 @@ TEST_F(StateMachineTest, RecordsThatContradictTheImageAreErrors) {
   EXPECT_EQ(gap.code(), ErrorCode::CORRUPT_MESSAGE);
 }
 
-TEST_F(StateMachineTest, TheFirstClusterIdWins) {
+TEST_F(StateMachineTest, the_first_cluster_id_wins) {
   apply({make_cluster_id("first")});
   apply({make_cluster_id("second")});
   EXPECT_EQ(image().cluster_id, "first");
 }
 
-TEST_F(StateMachineTest, ProducerIdsOnlyMoveForward) {
+TEST_F(StateMachineTest, producer_ids_only_move_forward) {
   add_broker(1);
   apply({make_producer_ids(NodeId(1), BrokerEpoch(1), 1000)});
   EXPECT_EQ(image().next_producer_id, 1000);
@@ -115,7 +116,7 @@ TEST_F(StateMachineTest, ProducerIdsOnlyMoveForward) {
   EXPECT_FALSE(back.ok());
 }
 
-TEST_F(StateMachineTest, ASnapshotRebuildsAnEqualImage) {
+TEST_F(StateMachineTest, a_snapshot_rebuilds_an_equal_image) {
   add_broker(1, false, "r1");
   add_broker(2, true);
   add_broker(3);
@@ -140,7 +141,7 @@ TEST_F(StateMachineTest, ASnapshotRebuildsAnEqualImage) {
     EXPECT_EQ(*rebuilt->topics.at(id), *topic);
 }
 
-TEST_F(StateMachineTest, TakeChangesNamesEveryTouchedEntityOnce) {
+TEST_F(StateMachineTest, take_changes_names_every_touched_entity_once) {
   add_broker(1);
   const Uuid id = create_topic("t", 2, 1).id;
   auto changes = builder_.take_changes();
@@ -151,7 +152,7 @@ TEST_F(StateMachineTest, TakeChangesNamesEveryTouchedEntityOnce) {
   EXPECT_EQ(builder_.take_changes().topics, std::set<Uuid>{id});
 }
 
-TEST_F(StateMachineTest, ABatchThatDoesNotParseIsCorruptMessage) {
+TEST_F(StateMachineTest, a_batch_that_does_not_parse_is_corrupt_message) {
   const Bytes garbage = {0xff, 0xff, 0xff};
   EXPECT_EQ(decode_batch(garbage).code(), ErrorCode::CORRUPT_MESSAGE);
   const Bytes encoded = encode_batch({make_cluster_id("x")});

@@ -33,7 +33,7 @@ class TopicCommandsTest : public ImageFixture {
   }
 };
 
-TEST_F(TopicCommandsTest, NewPartitionsAreLedByTheirFirstReplicaWithAllReplicasInSync) {
+TEST_F(TopicCommandsTest, new_partitions_are_led_by_their_first_replica_with_all_replicas_in_sync) {
   for (int id = 1; id <= 3; ++id)
     add_broker(id);
   auto result = create(spec("orders", 6, 3));
@@ -53,14 +53,14 @@ TEST_F(TopicCommandsTest, NewPartitionsAreLedByTheirFirstReplicaWithAllReplicasI
   }
 }
 
-TEST_F(TopicCommandsTest, ASingleUnfencedBrokerCanCreateATopicWithTheDefaults) {
+TEST_F(TopicCommandsTest, a_single_unfenced_broker_can_create_a_topic_with_the_defaults) {
   add_broker(1);
   auto result = create(spec("t", -1, -1));
   ASSERT_EQ(result.error, ErrorCode::NONE) << result.message;
   EXPECT_EQ(partition("t", 0).replicas, nodes({1}));
 }
 
-TEST_F(TopicCommandsTest, AnExistingTopicIsTopicAlreadyExists) {
+TEST_F(TopicCommandsTest, an_existing_topic_is_topic_already_exists) {
   add_broker(1);
   create(spec("t", 1, 1));
   auto again = create(spec("t", 1, 1));
@@ -68,7 +68,7 @@ TEST_F(TopicCommandsTest, AnExistingTopicIsTopicAlreadyExists) {
   EXPECT_EQ(again.message, "Topic 't' already exists.");
 }
 
-TEST_F(TopicCommandsTest, NamesThatDifferOnlyInDotAndUnderscoreCollide) {
+TEST_F(TopicCommandsTest, names_that_differ_only_in_dot_and_underscore_collide) {
   add_broker(1);
   create(spec("a.b", 1, 1));
   auto result = create(spec("a_b", 1, 1));
@@ -76,7 +76,7 @@ TEST_F(TopicCommandsTest, NamesThatDifferOnlyInDotAndUnderscoreCollide) {
   EXPECT_EQ(result.message, "Topic 'a_b' collides with existing topic: a.b");
 }
 
-TEST_F(TopicCommandsTest, CollisionsAreFoundAmongManyTopicsWithCommonPrefixes) {
+TEST_F(TopicCommandsTest, collisions_are_found_among_many_topics_with_common_prefixes) {
   add_broker(1);
   for (const char* name : {"app", "app-x", "app.a_b", "app_c", "apq.a", "ap"})
     create(spec(name, 1, 1));
@@ -88,7 +88,7 @@ TEST_F(TopicCommandsTest, CollisionsAreFoundAmongManyTopicsWithCommonPrefixes) {
   EXPECT_EQ(create(spec("apq_b", 1, 1)).error, ErrorCode::NONE);
 }
 
-TEST_F(TopicCommandsTest, TopicsOfOneRequestSeeEachOther) {
+TEST_F(TopicCommandsTest, topics_of_one_request_see_each_other) {
   add_broker(1);
   auto planned = plan_create_topics(
       image(), {spec("x.y", 1, 1), spec("x_y", 1, 1), spec("dup", 1, 1), spec("dup", 1, 1)}, false,
@@ -103,7 +103,7 @@ TEST_F(TopicCommandsTest, TopicsOfOneRequestSeeEachOther) {
   EXPECT_EQ(image().topic("dup"), nullptr);
 }
 
-TEST_F(TopicCommandsTest, TooFewBrokersIsInvalidReplicationFactorWithKafkasMessage) {
+TEST_F(TopicCommandsTest, too_few_brokers_is_invalid_replication_factor_with_kafkas_message) {
   add_broker(1);
   add_broker(2);
   auto result = create(spec("t", 3, 3));
@@ -114,7 +114,7 @@ TEST_F(TopicCommandsTest, TooFewBrokersIsInvalidReplicationFactorWithKafkasMessa
   EXPECT_EQ(image().topic("t"), nullptr);
 }
 
-TEST_F(TopicCommandsTest, NonPositiveCountsAreRefused) {
+TEST_F(TopicCommandsTest, non_positive_counts_are_refused) {
   add_broker(1);
   auto zero_partitions = create(spec("t", 0, 1));
   EXPECT_EQ(zero_partitions.error, ErrorCode::INVALID_PARTITIONS);
@@ -126,7 +126,7 @@ TEST_F(TopicCommandsTest, NonPositiveCountsAreRefused) {
             "Replication factor must be larger than 0, or -1 to use the default value.");
 }
 
-TEST_F(TopicCommandsTest, IllegalAndReservedNamesAreRefused) {
+TEST_F(TopicCommandsTest, illegal_and_reserved_names_are_refused) {
   add_broker(1);
   EXPECT_EQ(create(spec("bad name", 1, 1)).error, ErrorCode::INVALID_TOPIC_EXCEPTION);
   auto meta = create(spec("__cluster_metadata", 1, 1));
@@ -139,14 +139,14 @@ TEST_F(TopicCommandsTest, IllegalAndReservedNamesAreRefused) {
   EXPECT_EQ(create(spec("__mine", 1, 1)).error, ErrorCode::NONE) << "only the internal names";
 }
 
-TEST_F(TopicCommandsTest, TheBrokerMayCreateItsInternalTopics) {
+TEST_F(TopicCommandsTest, the_broker_may_create_its_internal_topics) {
   add_broker(1);
   auto s = spec("__consumer_offsets", 1, 1);
   s.internal = true;
   EXPECT_EQ(create(s).error, ErrorCode::NONE);
 }
 
-TEST_F(TopicCommandsTest, ConfigsAreValidatedAndStoredAsOverrides) {
+TEST_F(TopicCommandsTest, configs_are_validated_and_stored_as_overrides) {
   add_broker(1);
   auto s = spec("t", 1, 1);
   s.configs = {{"retention.ms", "1000"}, {"cleanup.policy", "compact"}};
@@ -168,7 +168,7 @@ TEST_F(TopicCommandsTest, ConfigsAreValidatedAndStoredAsOverrides) {
   EXPECT_EQ(null_result.message, "Null value not supported for topic configs: retention.ms");
 }
 
-TEST_F(TopicCommandsTest, ManualAssignmentsAreValidatedWithKafkasMessages) {
+TEST_F(TopicCommandsTest, manual_assignments_are_validated_with_kafkas_messages) {
   add_broker(1);
   add_broker(2);
   CreateTopicSpec s;
@@ -189,7 +189,7 @@ TEST_F(TopicCommandsTest, ManualAssignmentsAreValidatedWithKafkasMessages) {
   EXPECT_EQ(create(s).error, ErrorCode::INVALID_REQUEST);
 }
 
-TEST_F(TopicCommandsTest, ManualAssignmentsLeaveFencedReplicasOutOfTheIsr) {
+TEST_F(TopicCommandsTest, manual_assignments_leave_fenced_replicas_out_of_the_isr) {
   add_broker(1, /*fenced=*/true);
   add_broker(2);
   CreateTopicSpec s;
@@ -206,7 +206,7 @@ TEST_F(TopicCommandsTest, ManualAssignmentsLeaveFencedReplicasOutOfTheIsr) {
             "or in controlled shutdown.");
 }
 
-TEST_F(TopicCommandsTest, ValidateOnlyAnswersWithoutRecords) {
+TEST_F(TopicCommandsTest, validate_only_answers_without_records) {
   add_broker(1);
   auto planned = plan_create_topics(image(), {spec("t", 2, 1)}, true, config_, random_);
   EXPECT_EQ(planned.reply[0].error, ErrorCode::NONE);
@@ -214,7 +214,7 @@ TEST_F(TopicCommandsTest, ValidateOnlyAnswersWithoutRecords) {
   EXPECT_TRUE(planned.records.empty());
 }
 
-TEST_F(TopicCommandsTest, DeleteByNameAndByIdAndUnknownTopics) {
+TEST_F(TopicCommandsTest, delete_by_name_and_by_id_and_unknown_topics) {
   add_broker(1);
   const Uuid a = create_topic("a", 1, 1).id;
   create_topic("b", 1, 1);
@@ -236,7 +236,7 @@ TEST_F(TopicCommandsTest, DeleteByNameAndByIdAndUnknownTopics) {
   EXPECT_TRUE(image().topics.empty());
 }
 
-TEST_F(TopicCommandsTest, DeletionCanBeDisabled) {
+TEST_F(TopicCommandsTest, deletion_can_be_disabled) {
   add_broker(1);
   create_topic("a", 1, 1);
   config_.delete_topic_enable = false;
@@ -247,7 +247,7 @@ TEST_F(TopicCommandsTest, DeletionCanBeDisabled) {
   EXPECT_TRUE(planned.records.empty());
 }
 
-TEST_F(TopicCommandsTest, AddingPartitionsPlacesOnlyTheNewOnes) {
+TEST_F(TopicCommandsTest, adding_partitions_places_only_the_new_ones) {
   for (int id = 1; id <= 3; ++id)
     add_broker(id);
   create_topic("t", 3, 2);
@@ -261,7 +261,7 @@ TEST_F(TopicCommandsTest, AddingPartitionsPlacesOnlyTheNewOnes) {
   EXPECT_EQ(after[4].replicas.size(), 2u);
 }
 
-TEST_F(TopicCommandsTest, ShrinkingOrKeepingThePartitionCountIsInvalidPartitions) {
+TEST_F(TopicCommandsTest, shrinking_or_keeping_the_partition_count_is_invalid_partitions) {
   add_broker(1);
   create_topic("t", 3, 1);
   auto lower = add_partitions("t", 2);
@@ -272,7 +272,7 @@ TEST_F(TopicCommandsTest, ShrinkingOrKeepingThePartitionCountIsInvalidPartitions
   EXPECT_EQ(add_partitions("nope", 3).error, ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
 }
 
-TEST_F(TopicCommandsTest, AddedPartitionAssignmentsMustMatchCountAndReplicationFactor) {
+TEST_F(TopicCommandsTest, added_partition_assignments_must_match_count_and_replication_factor) {
   add_broker(1);
   add_broker(2);
   create_topic("t", 1, 2);

@@ -128,7 +128,7 @@ class QuorumProcessTest : public ::testing::Test {
   std::unique_ptr<ControllerProcessCluster> cluster_;
 };
 
-TEST_F(QuorumProcessTest, ThreeControllerProcessesElectOneLeader) {
+TEST_F(QuorumProcessTest, three_controller_processes_elect_one_leader) {
   start_cluster();
   auto d = cluster_->describe();
   ASSERT_TRUE(d.ok()) << d.error().to_string();
@@ -137,7 +137,7 @@ TEST_F(QuorumProcessTest, ThreeControllerProcessesElectOneLeader) {
   ASSERT_TRUE(eventually([&] { return !cluster_->describe()->cluster_id.empty(); }, 10000));
 }
 
-TEST_F(QuorumProcessTest, KillingTheLeaderWhileCreatingTopicsKeepsEveryAcknowledgedTopic) {
+TEST_F(QuorumProcessTest, killing_the_leader_while_creating_topics_keeps_every_acknowledged_topic) {
   start_cluster();
   FakeBroker broker(*cluster_, 101);
   ASSERT_NO_FATAL_FAILURE(broker.start());
@@ -203,7 +203,7 @@ TEST_F(QuorumProcessTest, KillingTheLeaderWhileCreatingTopicsKeepsEveryAcknowled
       20000));
 }
 
-TEST_F(QuorumProcessTest, RestartingAllThreeControllersRestoresTheSameState) {
+TEST_F(QuorumProcessTest, restarting_all_three_controllers_restores_the_same_state) {
   start_cluster();
   metadata::MetadataImagePtr before;
   {
@@ -243,7 +243,7 @@ TEST_F(QuorumProcessTest, RestartingAllThreeControllersRestoresTheSameState) {
   follower.stop();
 }
 
-TEST_F(QuorumProcessTest, AVoterRestartedWithAnEmptyDirectoryCatchesUpFromASnapshot) {
+TEST_F(QuorumProcessTest, a_voter_restarted_with_an_empty_directory_catches_up_from_a_snapshot) {
   start_cluster({{"metadata.log.max.record.bytes.between.snapshots", "2048"},
                  {"metadata.log.snapshot.retain.entries", "10"}});
   FakeBroker broker(*cluster_, 101);
@@ -280,7 +280,8 @@ TEST_F(QuorumProcessTest, AVoterRestartedWithAnEmptyDirectoryCatchesUpFromASnaps
   EXPECT_TRUE(from_snapshot) << text.str();
 }
 
-TEST_F(QuorumProcessTest, FakeBrokersThatStopHeartbeatingAreFencedAndTheirLeadershipsMove) {
+TEST_F(QuorumProcessTest,
+       fake_brokers_that_stop_heartbeating_are_fenced_and_their_leaderships_move) {
   start_cluster({{"broker.session.timeout.ms", "1500"}});
   FakeBroker b1(*cluster_, 101);
   FakeBroker b2(*cluster_, 102);

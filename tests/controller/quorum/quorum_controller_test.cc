@@ -48,7 +48,7 @@ BrokerEpoch start_broker(ControllerApi& api, MetadataSource& metadata, int32_t i
   return reply.broker_epoch;
 }
 
-TEST(QuorumControllerTest, ASingleVoterServesATopicCreationOnceTheBrokerIsUnfenced) {
+TEST(QuorumControllerTest, a_single_voter_serves_a_topic_creation_once_the_broker_is_unfenced) {
   QuorumCluster cluster(1);
   cluster.start_all();
   ASSERT_EQ(cluster.wait_for_leader(), 1);
@@ -64,7 +64,7 @@ TEST(QuorumControllerTest, ASingleVoterServesATopicCreationOnceTheBrokerIsUnfenc
   EXPECT_FALSE(c.image()->cluster_id.empty());
 }
 
-TEST(QuorumControllerTest, ThreeVotersElectOneLeaderAndFollowersRedirectToIt) {
+TEST(QuorumControllerTest, three_voters_elect_one_leader_and_followers_redirect_to_it) {
   QuorumCluster cluster(3);
   cluster.start_all();
   const int leader = cluster.wait_for_leader();
@@ -81,7 +81,7 @@ TEST(QuorumControllerTest, ThreeVotersElectOneLeaderAndFollowersRedirectToIt) {
       << results[0].message;
 }
 
-TEST(QuorumControllerTest, CommittedChangesReachEveryVoterInOrder) {
+TEST(QuorumControllerTest, committed_changes_reach_every_voter_in_order) {
   QuorumCluster cluster(3);
   cluster.start_all();
   ASSERT_GT(cluster.wait_for_leader(), 0);
@@ -100,7 +100,7 @@ TEST(QuorumControllerTest, CommittedChangesReachEveryVoterInOrder) {
   }
 }
 
-TEST(QuorumControllerTest, ConcurrentCreationsOfOneNameAdmitExactlyOne) {
+TEST(QuorumControllerTest, concurrent_creations_of_one_name_admit_exactly_one) {
   QuorumCluster cluster(3);
   cluster.start_all();
   auto& c = cluster.node(cluster.wait_for_leader());
@@ -126,7 +126,7 @@ TEST(QuorumControllerTest, ConcurrentCreationsOfOneNameAdmitExactlyOne) {
   EXPECT_EQ(exists, 9);
 }
 
-TEST(QuorumControllerTest, ANewLeaderKeepsEveryAcknowledgedChange) {
+TEST(QuorumControllerTest, a_new_leader_keeps_every_acknowledged_change) {
   QuorumCluster cluster(3);
   cluster.start_all();
   int leader = cluster.wait_for_leader();
@@ -151,7 +151,7 @@ TEST(QuorumControllerTest, ANewLeaderKeepsEveryAcknowledgedChange) {
   EXPECT_EQ(acknowledged.size(), 10u);
 }
 
-TEST(QuorumControllerTest, RestartingEveryVoterRestoresTheSameImage) {
+TEST(QuorumControllerTest, restarting_every_voter_restores_the_same_image) {
   QuorumCluster cluster(3);
   cluster.start_all();
   int leader = cluster.wait_for_leader();
@@ -177,7 +177,7 @@ TEST(QuorumControllerTest, RestartingEveryVoterRestoresTheSameImage) {
     EXPECT_EQ(*c.image()->topic(id), *t);
 }
 
-TEST(QuorumControllerTest, AVoterWithAnEmptyDirectoryCatchesUpFromASnapshot) {
+TEST(QuorumControllerTest, a_voter_with_an_empty_directory_catches_up_from_a_snapshot) {
   QuorumCluster cluster(3, [](QuorumOptions& o) {
     o.snapshot_after_bytes = 512;
     o.snapshot_keep_entries = 5;
@@ -203,7 +203,7 @@ TEST(QuorumControllerTest, AVoterWithAnEmptyDirectoryCatchesUpFromASnapshot) {
   EXPECT_EQ(cluster.node(victim).image()->topics.size(), 40u);
 }
 
-TEST(QuorumControllerTest, ABrokerThatStopsHeartbeatingIsFencedAndLosesLeadership) {
+TEST(QuorumControllerTest, a_broker_that_stops_heartbeating_is_fenced_and_loses_leadership) {
   QuorumCluster cluster(3, [](QuorumOptions& o) { o.commands.broker_session_timeout_ms = 2000; });
   cluster.start_all();
   ASSERT_GT(cluster.wait_for_leader(), 0);
@@ -246,7 +246,7 @@ TEST(QuorumControllerTest, ABrokerThatStopsHeartbeatingIsFencedAndLosesLeadershi
   EXPECT_EQ(c.image()->broker(NodeId(1))->epoch, e1) << "fencing keeps the registration's epoch";
 }
 
-TEST(QuorumControllerTest, DescribeQuorumReportsEveryVoterCaughtUp) {
+TEST(QuorumControllerTest, describe_quorum_reports_every_voter_caught_up) {
   QuorumCluster cluster(3);
   cluster.start_all();
   int leader = -1;
@@ -271,7 +271,7 @@ TEST(QuorumControllerTest, DescribeQuorumReportsEveryVoterCaughtUp) {
   EXPECT_GT(d->leader_epoch, 0);
 }
 
-TEST(QuorumControllerTest, FetchMetadataLongPollsUntilANewEntryCommits) {
+TEST(QuorumControllerTest, fetch_metadata_long_polls_until_a_new_entry_commits) {
   QuorumCluster cluster(1);
   cluster.start_all();
   auto& c = cluster.node(cluster.wait_for_leader());

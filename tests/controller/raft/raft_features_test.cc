@@ -23,7 +23,7 @@ void with_both(Config& c) {
 
 // "a server ... first ask[s] other servers whether its log is up-to-date enough to get their
 // vote"; a node returning from a partition therefore does not bump terms and depose the leader.
-TEST(RaftThesis, Sec9_6_PreVote_PartitionedNodeRejoiningDoesNotDisruptLeader) {
+TEST(RaftThesis, sec9_6_pre_vote_partitioned_node_rejoining_does_not_disrupt_leader) {
   TestCluster cluster(ids({1, 2, 3}), with_pre_vote);
   cluster.elect(1);
   cluster.isolate(3);
@@ -39,7 +39,7 @@ TEST(RaftThesis, Sec9_6_PreVote_PartitionedNodeRejoiningDoesNotDisruptLeader) {
 }
 
 // The same scenario without pre-vote: the returning node's inflated term forces an election.
-TEST(RaftThesis, Sec9_6_WithoutPreVote_RejoiningNodeForcesANewTerm) {
+TEST(RaftThesis, sec9_6_without_pre_vote_rejoining_node_forces_a_new_term) {
   TestCluster cluster(ids({1, 2, 3}));
   cluster.elect(1);
   cluster.isolate(3);
@@ -52,7 +52,7 @@ TEST(RaftThesis, Sec9_6_WithoutPreVote_RejoiningNodeForcesANewTerm) {
 }
 
 // A pre-vote does not change the voter's term or vote.
-TEST(RaftThesis, Sec9_6_PreVoteRequestChangesNeitherTermNorVote) {
+TEST(RaftThesis, sec9_6_pre_vote_request_changes_neither_term_nor_vote) {
   Config config = make_config(1, ids({1, 2, 3}));
   config.pre_vote = true;
   NodeHarness h(config);
@@ -71,7 +71,7 @@ TEST(RaftThesis, Sec9_6_PreVoteRequestChangesNeitherTermNorVote) {
 
 // "a leader steps down if an election timeout elapses without a successful round of heartbeats
 // to a majority of its cluster."
-TEST(RaftThesis, Sec6_2_CheckQuorum_LeaderStepsDownWhenItCannotHearFromAMajority) {
+TEST(RaftThesis, sec6_2_check_quorum_leader_steps_down_when_it_cannot_hear_from_a_majority) {
   TestCluster cluster(ids({1, 2, 3}), with_check_quorum);
   cluster.elect(1);
   cluster.isolate(1);
@@ -84,7 +84,7 @@ TEST(RaftThesis, Sec6_2_CheckQuorum_LeaderStepsDownWhenItCannotHearFromAMajority
   EXPECT_EQ(rejected.code(), ErrorCode::NOT_CONTROLLER);
 }
 
-TEST(RaftThesis, Sec6_2_CheckQuorum_LeaderHearingFromMajorityStaysLeader) {
+TEST(RaftThesis, sec6_2_check_quorum_leader_hearing_from_majority_stays_leader) {
   TestCluster cluster(ids({1, 2, 3}), with_check_quorum);
   cluster.elect(1);
   cluster.isolate(3);
@@ -95,7 +95,7 @@ TEST(RaftThesis, Sec6_2_CheckQuorum_LeaderHearingFromMajorityStaysLeader) {
 
 // "if a server receives a RequestVote request within the minimum election timeout of hearing
 // from a current leader, it does not update its term or grant its vote."
-TEST(RaftThesis, Sec6_2_FollowerHearingFromLeaderIgnoresVoteRequests) {
+TEST(RaftThesis, sec6_2_follower_hearing_from_leader_ignores_vote_requests) {
   TestCluster cluster(ids({1, 2, 3}), with_check_quorum);
   cluster.elect(1);
   cluster.node(3).campaign();  // a disruptive node (no pre-vote) asks for votes in term 2
@@ -108,7 +108,7 @@ TEST(RaftThesis, Sec6_2_FollowerHearingFromLeaderIgnoresVoteRequests) {
 
 // A node that moved to a higher term while partitioned answers a stale leader's heartbeat with
 // its term, so the leader steps down and the cluster can elect someone everyone accepts.
-TEST(RaftThesis, Sec6_2_StaleTermHeartbeatIsAnsweredWithTheHigherTerm) {
+TEST(RaftThesis, sec6_2_stale_term_heartbeat_is_answered_with_the_higher_term) {
   Config config = make_config(1, ids({1, 2, 3}));
   config.check_quorum = true;
   NodeHarness h(config);
@@ -122,7 +122,7 @@ TEST(RaftThesis, Sec6_2_StaleTermHeartbeatIsAnsweredWithTheHigherTerm) {
 
 // --- 6.4 Read index ------------------------------------------------------------------------------
 
-TEST(RaftThesis, Sec6_4_ReadIndex_LeaderServesReadOnceHeartbeatsConfirmLeadership) {
+TEST(RaftThesis, sec6_4_read_index_leader_serves_read_once_heartbeats_confirm_leadership) {
   TestCluster cluster(ids({1, 2, 3}), with_both);
   cluster.elect(1);
   cluster.propose(1, "a");
@@ -132,7 +132,7 @@ TEST(RaftThesis, Sec6_4_ReadIndex_LeaderServesReadOnceHeartbeatsConfirmLeadershi
   EXPECT_EQ(cluster[1].read_states()[0], (ReadState{LogIndex(2), to_bytes("r1")}));
 }
 
-TEST(RaftThesis, Sec6_4_ReadIndex_LeaderCutOffFromMajorityServesNoRead) {
+TEST(RaftThesis, sec6_4_read_index_leader_cut_off_from_majority_serves_no_read) {
   TestCluster cluster(ids({1, 2, 3}), with_pre_vote);
   cluster.elect(1);
   cluster.isolate(2);
@@ -145,7 +145,7 @@ TEST(RaftThesis, Sec6_4_ReadIndex_LeaderCutOffFromMajorityServesNoRead) {
   EXPECT_TRUE(cluster[1].read_states().empty());
 }
 
-TEST(RaftThesis, Sec6_4_ReadIndex_FollowerObtainsReadIndexFromLeader) {
+TEST(RaftThesis, sec6_4_read_index_follower_obtains_read_index_from_leader) {
   TestCluster cluster(ids({1, 2, 3}), with_both);
   cluster.elect(1);
   cluster.propose(1, "a");
@@ -158,7 +158,7 @@ TEST(RaftThesis, Sec6_4_ReadIndex_FollowerObtainsReadIndexFromLeader) {
 
 // "The leader must have the latest information on which entries are committed ... [it] commits
 // a blank no-op entry ... at the start of its term": reads wait for it.
-TEST(RaftThesis, Sec6_4_ReadIndex_NewLeaderDefersReadsUntilItCommitsAnEntryOfItsTerm) {
+TEST(RaftThesis, sec6_4_read_index_new_leader_defers_reads_until_it_commits_an_entry_of_its_term) {
   Config config = make_config(1, ids({1, 2, 3}));
   NodeHarness h(config);
   h.reset_storage(entries_with_terms(1, {1, 1}), HardState{Term(1), kNoNode, LogIndex(1)});
@@ -180,7 +180,7 @@ TEST(RaftThesis, Sec6_4_ReadIndex_NewLeaderDefersReadsUntilItCommitsAnEntryOfIts
   EXPECT_EQ(h.read_states()[0].index, LogIndex(3));
 }
 
-TEST(RaftThesis, Sec6_4_ReadIndex_WithoutKnownLeaderIsNotController) {
+TEST(RaftThesis, sec6_4_read_index_without_known_leader_is_not_controller) {
   NodeHarness h(make_config(1, ids({1, 2, 3})));
   Status status = h.node().read_index(to_bytes("r"));
   EXPECT_EQ(status.code(), ErrorCode::NOT_CONTROLLER);
@@ -188,7 +188,7 @@ TEST(RaftThesis, Sec6_4_ReadIndex_WithoutKnownLeaderIsNotController) {
 
 // --- 3.10 Leadership transfer --------------------------------------------------------------------
 
-TEST(RaftThesis, Sec3_10_LeaderTransferMakesUpToDateTargetLeaderAtOnce) {
+TEST(RaftThesis, sec3_10_leader_transfer_makes_up_to_date_target_leader_at_once) {
   TestCluster cluster(ids({1, 2, 3}), with_both);
   cluster.elect(1);
   cluster.propose(1, "a");
@@ -202,7 +202,7 @@ TEST(RaftThesis, Sec3_10_LeaderTransferMakesUpToDateTargetLeaderAtOnce) {
   EXPECT_EQ(cluster[1].applied_data(), (std::vector<std::string>{"a", "b"}));
 }
 
-TEST(RaftThesis, Sec3_10_LeaderTransferCatchesUpALaggingTargetFirst) {
+TEST(RaftThesis, sec3_10_leader_transfer_catches_up_a_lagging_target_first) {
   TestCluster cluster(ids({1, 2, 3}), with_both);
   cluster.elect(1);
   cluster.set_drop_filter(
@@ -216,7 +216,7 @@ TEST(RaftThesis, Sec3_10_LeaderTransferCatchesUpALaggingTargetFirst) {
   EXPECT_EQ(cluster[3].applied_data(), (std::vector<std::string>{"a", "b"}));
 }
 
-TEST(RaftThesis, Sec3_10_ProposalsAreRefusedDuringTransferWhichIsAbandonedAfterTimeout) {
+TEST(RaftThesis, sec3_10_proposals_are_refused_during_transfer_which_is_abandoned_after_timeout) {
   TestCluster cluster(ids({1, 2, 3}));
   cluster.elect(1);
   cluster.isolate(3);
@@ -230,7 +230,7 @@ TEST(RaftThesis, Sec3_10_ProposalsAreRefusedDuringTransferWhichIsAbandonedAfterT
   EXPECT_TRUE(cluster.node(1).propose(to_bytes("y")).ok());
 }
 
-TEST(RaftThesis, Sec3_10_TransferIsRefusedOnFollowersAndForNonVoters) {
+TEST(RaftThesis, sec3_10_transfer_is_refused_on_followers_and_for_non_voters) {
   TestCluster cluster(ids({1, 2, 3}));
   cluster.elect(1);
   EXPECT_EQ(cluster.node(2).transfer_leadership(NodeId(3)).code(), ErrorCode::NOT_CONTROLLER);
@@ -253,7 +253,7 @@ void compact_at_applied(NodeHarness& h) {
 
 // "the leader must occasionally send snapshots to followers that lag behind ... when the leader
 // has already discarded the next log entry that it needs to send to a follower."
-TEST(RaftPaper, Sec7_LeaderSendsSnapshotToFollowerThatNeedsCompactedEntries) {
+TEST(RaftPaper, sec7_leader_sends_snapshot_to_follower_that_needs_compacted_entries) {
   TestCluster cluster(ids({1, 2, 3}), with_both);
   cluster.elect(1);
   cluster.isolate(3);
@@ -272,7 +272,7 @@ TEST(RaftPaper, Sec7_LeaderSendsSnapshotToFollowerThatNeedsCompactedEntries) {
   EXPECT_EQ(cluster.node(3).status().commit, cluster.node(1).status().commit);
 }
 
-TEST(RaftPaper, Sec7_LostSnapshotIsSentAgainAfterTimeout) {
+TEST(RaftPaper, sec7_lost_snapshot_is_sent_again_after_timeout) {
   TestCluster cluster(ids({1, 2, 3}), [](Config& c) {
     with_both(c);
     c.install_snapshot_timeout_ticks = 5;
@@ -294,7 +294,7 @@ TEST(RaftPaper, Sec7_LostSnapshotIsSentAgainAfterTimeout) {
 // the snapshot are deleted but entries following the snapshot are still valid and must be
 // retained." Ours: such a snapshot only moves the commit index; one behind the commit index is
 // ignored.
-TEST(RaftPaper, Sec7_FollowerKeepsItsLogForSnapshotOfAPrefixOrAnOldSnapshot) {
+TEST(RaftPaper, sec7_follower_keeps_its_log_for_snapshot_of_a_prefix_or_an_old_snapshot) {
   NodeHarness h(make_config(1, ids({1, 2, 3})));
   h.reset_storage(entries_with_terms(1, {1, 1, 1, 1}), HardState{Term(1), kNoNode, LogIndex(1)});
   Message install = make_message(MessageType::kInstallSnapshot, 2, 1, 1);
@@ -317,7 +317,7 @@ TEST(RaftPaper, Sec7_FollowerKeepsItsLogForSnapshotOfAPrefixOrAnOldSnapshot) {
   EXPECT_TRUE(h.storage().snapshot()->empty());
 }
 
-TEST(RaftPaper, Sec7_NodeRestartsFromItsInstalledSnapshot) {
+TEST(RaftPaper, sec7_node_restarts_from_its_installed_snapshot) {
   NodeHarness h(make_config(1, ids({1, 2, 3})));
   Message install = make_message(MessageType::kInstallSnapshot, 2, 1, 4);
   install.snapshot = Snapshot{
@@ -335,7 +335,7 @@ TEST(RaftPaper, Sec7_NodeRestartsFromItsInstalledSnapshot) {
 
 // --- Robustness: bad input never crashes -------------------------------------------------------
 
-TEST(RaftRobustness, MalformedMessagesAreRefusedWithInvalidRequest) {
+TEST(RaftRobustness, malformed_messages_are_refused_with_invalid_request) {
   std::vector<Message> bad;
   bad.push_back(make_message(MessageType::kHeartbeat, 2, 7, 1));  // not for us
   bad.push_back(make_message(MessageType::kHeartbeat, 1, 1, 1));  // from ourselves
@@ -367,7 +367,7 @@ TEST(RaftRobustness, MalformedMessagesAreRefusedWithInvalidRequest) {
   EXPECT_TRUE(h.drain().empty());
 }
 
-TEST(RaftRobustness, AppendConflictingBelowTheCommitIndexNeverTouchesCommittedEntries) {
+TEST(RaftRobustness, append_conflicting_below_the_commit_index_never_touches_committed_entries) {
   NodeHarness h(make_config(1, ids({1, 2, 3})));
   h.reset_storage(entries_with_terms(1, {1, 1}), HardState{Term(1), kNoNode, LogIndex(2)});
   // A (broken or very stale) leader of term 2 claims index 2 holds a term-2 entry.
@@ -379,7 +379,7 @@ TEST(RaftRobustness, AppendConflictingBelowTheCommitIndexNeverTouchesCommittedEn
   EXPECT_EQ(h.storage().term(LogIndex(2)).value_or(Term(0)), Term(1));
 }
 
-TEST(RaftRobustness, AcknowledgementBeyondTheLeadersLogIsRefused) {
+TEST(RaftRobustness, acknowledgement_beyond_the_leaders_log_is_refused) {
   NodeHarness h(make_config(1, ids({1, 2, 3})));
   h.elect();
   Message ack = make_message(MessageType::kAppendResponse, 2, 1, 1);
@@ -389,7 +389,7 @@ TEST(RaftRobustness, AcknowledgementBeyondTheLeadersLogIsRefused) {
   EXPECT_EQ(h.node().status().commit, LogIndex(0));
 }
 
-TEST(RaftRobustness, ProposalOnFollowerIsNotControllerAndNamesTheLeader) {
+TEST(RaftRobustness, proposal_on_follower_is_not_controller_and_names_the_leader) {
   TestCluster cluster(ids({1, 2, 3}));
   auto no_leader = cluster.node(2).propose(to_bytes("x"));
   EXPECT_EQ(no_leader.code(), ErrorCode::NOT_CONTROLLER);
@@ -401,7 +401,7 @@ TEST(RaftRobustness, ProposalOnFollowerIsNotControllerAndNamesTheLeader) {
       << follower.error().message();
 }
 
-TEST(RaftRobustness, BadConfigAndInconsistentStorageAreErrorsNotCrashes) {
+TEST(RaftRobustness, bad_config_and_inconsistent_storage_are_errors_not_crashes) {
   MemoryStorage storage;
   SeededRandom random(1);
   Config config = make_config(1, {});

@@ -19,7 +19,7 @@ std::vector<int64_t> terms_of(const std::vector<Entry>& entries) {
 
 // --- MemoryStorage -------------------------------------------------------------------------------
 
-TEST(MemoryStorage, AppendReplacesTheConflictingSuffixAndRefusesGaps) {
+TEST(MemoryStorage, append_replaces_the_conflicting_suffix_and_refuses_gaps) {
   MemoryStorage storage;
   ASSERT_TRUE(storage.append(entries_with_terms(1, {1, 1, 1})).ok());
   ASSERT_TRUE(storage.append(entries_with_terms(2, {2})).ok());
@@ -29,7 +29,7 @@ TEST(MemoryStorage, AppendReplacesTheConflictingSuffixAndRefusesGaps) {
   EXPECT_EQ(storage.append(entries_with_terms(5, {2})).code(), ErrorCode::INVALID_REQUEST);
 }
 
-TEST(MemoryStorage, CompactionKeepsTheTermOfTheLastDiscardedEntry) {
+TEST(MemoryStorage, compaction_keeps_the_term_of_the_last_discarded_entry) {
   MemoryStorage storage;
   ASSERT_TRUE(storage.append(entries_with_terms(1, {1, 2, 3, 4})).ok());
   ASSERT_TRUE(storage.create_snapshot(LogIndex(3), make_conf_state(ids({1})), to_bytes("s")).ok());
@@ -45,7 +45,7 @@ TEST(MemoryStorage, CompactionKeepsTheTermOfTheLastDiscardedEntry) {
   EXPECT_EQ(storage.last_index(), LogIndex(5));
 }
 
-TEST(MemoryStorage, EntriesStopAtMaxBytesButReturnAtLeastOne) {
+TEST(MemoryStorage, entries_stop_at_max_bytes_but_return_at_least_one) {
   MemoryStorage storage;
   std::vector<Entry> entries = entries_with_terms(1, {1, 1, 1});
   for (Entry& e : entries)
@@ -56,7 +56,7 @@ TEST(MemoryStorage, EntriesStopAtMaxBytesButReturnAtLeastOne) {
             2u);
 }
 
-TEST(MemoryStorage, ApplySnapshotReplacesTheLogButNotWithAnOlderOne) {
+TEST(MemoryStorage, apply_snapshot_replaces_the_log_but_not_with_an_older_one) {
   MemoryStorage storage;
   ASSERT_TRUE(storage.append(entries_with_terms(1, {1, 1})).ok());
   Snapshot snapshot{SnapshotMetadata{LogIndex(5), Term(2), make_conf_state(ids({1, 2}))}, {}};
@@ -70,7 +70,7 @@ TEST(MemoryStorage, ApplySnapshotReplacesTheLogButNotWithAnOlderOne) {
 
 // --- UnstableLog ---------------------------------------------------------------------------------
 
-TEST(UnstableLog, TruncateAndAppendHandlesAppendOverlapAndReplacementBeforeOffset) {
+TEST(UnstableLog, truncate_and_append_handles_append_overlap_and_replacement_before_offset) {
   UnstableLog u(LogIndex(5));
   u.truncate_and_append(entries_with_terms(5, {1, 1, 1}));  // 5 6 7
   u.truncate_and_append(entries_with_terms(8, {1}));        // continues
@@ -82,7 +82,7 @@ TEST(UnstableLog, TruncateAndAppendHandlesAppendOverlapAndReplacementBeforeOffse
   EXPECT_EQ(terms_of(u.entries()), (std::vector<int64_t>{3}));
 }
 
-TEST(UnstableLog, StableToIgnoresEntriesReplacedSinceTheReady) {
+TEST(UnstableLog, stable_to_ignores_entries_replaced_since_the_ready) {
   UnstableLog u(LogIndex(1));
   u.truncate_and_append(entries_with_terms(1, {1, 1}));
   u.truncate_and_append(entries_with_terms(2, {2}));  // index 2 replaced after a Ready had (1,2)
@@ -93,7 +93,7 @@ TEST(UnstableLog, StableToIgnoresEntriesReplacedSinceTheReady) {
   EXPECT_EQ(u.offset(), LogIndex(3));
 }
 
-TEST(UnstableLog, RestoreMakesTheSnapshotTheLogStart) {
+TEST(UnstableLog, restore_makes_the_snapshot_the_log_start) {
   UnstableLog u(LogIndex(1));
   u.truncate_and_append(entries_with_terms(1, {1}));
   u.restore(Snapshot{SnapshotMetadata{LogIndex(9), Term(4), {}}, {}});
@@ -107,7 +107,7 @@ TEST(UnstableLog, RestoreMakesTheSnapshotTheLogStart) {
 
 // --- RaftLog -------------------------------------------------------------------------------------
 
-TEST(RaftLog, ReadsSpanStableAndUnstableEntries) {
+TEST(RaftLog, reads_span_stable_and_unstable_entries) {
   MemoryStorage storage;
   ASSERT_TRUE(storage.append(entries_with_terms(1, {1, 1, 2})).ok());
   RaftLog log(storage);
@@ -123,7 +123,7 @@ TEST(RaftLog, ReadsSpanStableAndUnstableEntries) {
   EXPECT_EQ(log.last_stable_index(), LogIndex(5));
 }
 
-TEST(RaftLog, MaybeAppendTruncatesOnlyUncommittedConflictsAndCommitsUpToLastNewEntry) {
+TEST(RaftLog, maybe_append_truncates_only_uncommitted_conflicts_and_commits_up_to_last_new_entry) {
   MemoryStorage storage;
   ASSERT_TRUE(storage.append(entries_with_terms(1, {1, 1, 1})).ok());
   RaftLog log(storage);
@@ -142,7 +142,7 @@ TEST(RaftLog, MaybeAppendTruncatesOnlyUncommittedConflictsAndCommitsUpToLastNewE
   EXPECT_EQ(overwrite.code(), ErrorCode::INVALID_REQUEST);
 }
 
-TEST(RaftLog, FindConflictByTermSkipsEntriesWithLargerTerms) {
+TEST(RaftLog, find_conflict_by_term_skips_entries_with_larger_terms) {
   MemoryStorage storage;
   ASSERT_TRUE(storage.append(entries_with_terms(1, {1, 3, 3, 4, 4, 5})).ok());
   RaftLog log(storage);
@@ -152,7 +152,7 @@ TEST(RaftLog, FindConflictByTermSkipsEntriesWithLargerTerms) {
   EXPECT_EQ(log.find_conflict_by_term(LogIndex(60), Term(9)), (EntryId{Term(5), LogIndex(6)}));
 }
 
-TEST(RaftLog, IsUpToDateComparesLastTermThenLength) {
+TEST(RaftLog, is_up_to_date_compares_last_term_then_length) {
   MemoryStorage storage;
   ASSERT_TRUE(storage.append(entries_with_terms(1, {1, 2, 2})).ok());
   RaftLog log(storage);
@@ -162,7 +162,7 @@ TEST(RaftLog, IsUpToDateComparesLastTermThenLength) {
   EXPECT_FALSE(log.is_up_to_date(EntryId{Term(1), LogIndex(9)}));
 }
 
-TEST(RaftLog, MaybeCommitRequiresTheGivenTermAtTheIndex) {
+TEST(RaftLog, maybe_commit_requires_the_given_term_at_the_index) {
   MemoryStorage storage;
   ASSERT_TRUE(storage.append(entries_with_terms(1, {1, 2})).ok());
   RaftLog log(storage);
@@ -172,7 +172,7 @@ TEST(RaftLog, MaybeCommitRequiresTheGivenTermAtTheIndex) {
   EXPECT_EQ(log.committed(), LogIndex(2));
 }
 
-TEST(RaftLog, NextCommittedEntriesWaitForAPendingSnapshot) {
+TEST(RaftLog, next_committed_entries_wait_for_a_pending_snapshot) {
   MemoryStorage storage;
   RaftLog log(storage);
   log.restore(Snapshot{SnapshotMetadata{LogIndex(5), Term(2), make_conf_state(ids({1}))}, {}});
@@ -184,7 +184,7 @@ TEST(RaftLog, NextCommittedEntriesWaitForAPendingSnapshot) {
 
 // --- Progress, Inflights, quorum -----------------------------------------------------------------
 
-TEST(Progress, ProbeBecomesReplicateAndRejectionsLowerNextOnlyWhenNotStale) {
+TEST(Progress, probe_becomes_replicate_and_rejections_lower_next_only_when_not_stale) {
   Progress pr(LogIndex(10), 4, 0);
   EXPECT_FALSE(pr.maybe_decr_to(LogIndex(5), LogIndex(3))) << "probe at 9: other index is stale";
   EXPECT_TRUE(pr.maybe_decr_to(LogIndex(9), LogIndex(3)));
@@ -199,7 +199,7 @@ TEST(Progress, ProbeBecomesReplicateAndRejectionsLowerNextOnlyWhenNotStale) {
   EXPECT_EQ(pr.next, LogIndex(4));
 }
 
-TEST(Progress, SnapshotStatePausesUntilProbeResumesAfterTheSnapshot) {
+TEST(Progress, snapshot_state_pauses_until_probe_resumes_after_the_snapshot) {
   Progress pr(LogIndex(2), 4, 0);
   pr.become_snapshot(LogIndex(20));
   EXPECT_FALSE(pr.should_send_append(LogIndex(30), LogIndex(30)));
@@ -208,7 +208,7 @@ TEST(Progress, SnapshotStatePausesUntilProbeResumesAfterTheSnapshot) {
   EXPECT_TRUE(pr.should_send_append(LogIndex(30), LogIndex(30)));
 }
 
-TEST(Inflights, FullAtCountOrBytesAndFreedByAcknowledgement) {
+TEST(Inflights, full_at_count_or_bytes_and_freed_by_acknowledgement) {
   Inflights in(3, 100);
   in.add(LogIndex(1), 10);
   in.add(LogIndex(2), 10);
@@ -222,7 +222,7 @@ TEST(Inflights, FullAtCountOrBytesAndFreedByAcknowledgement) {
   EXPECT_TRUE(in.full()) << "bytes limit";
 }
 
-TEST(Quorum, CommittedIndexIsTheMajorityAcknowledgedIndex) {
+TEST(Quorum, committed_index_is_the_majority_acknowledged_index) {
   std::map<NodeId, LogIndex> match = {{NodeId(1), LogIndex(5)},
                                       {NodeId(2), LogIndex(3)},
                                       {NodeId(3), LogIndex(9)},
@@ -234,7 +234,7 @@ TEST(Quorum, CommittedIndexIsTheMajorityAcknowledgedIndex) {
             LogIndex(5));
 }
 
-TEST(Quorum, VoteResultIsWonLostOrPending) {
+TEST(Quorum, vote_result_is_won_lost_or_pending) {
   const std::vector<NodeId> voters = ids({1, 2, 3, 4, 5});
   std::map<NodeId, bool> votes = {{NodeId(1), true}, {NodeId(2), true}};
   EXPECT_EQ(majority_vote_result(voters, votes), VoteResult::kPending);
@@ -248,7 +248,7 @@ TEST(Quorum, VoteResultIsWonLostOrPending) {
 
 // --- Messages ------------------------------------------------------------------------------------
 
-TEST(Message, ValidateAcceptsWellFormedMessagesOfEveryType) {
+TEST(Message, validate_accepts_well_formed_messages_of_every_type) {
   for (int t = 0; t < kMessageTypeCount; ++t) {
     Message m = make_message(static_cast<MessageType>(t), 1, 2, 3);
     if (m.type == MessageType::kInstallSnapshot) {

@@ -20,7 +20,7 @@ NodeHarness three_node_harness(int id = 1) {
 // "If a candidate or leader discovers that its term is out of date, it immediately reverts to
 // follower state." / "If one server's current term is smaller than the other's, then it updates
 // its current term to the larger value."
-TEST(RaftPaper, Sec5_1_AnyRoleAdoptsHigherTermAndBecomesFollower) {
+TEST(RaftPaper, sec5_1_any_role_adopts_higher_term_and_becomes_follower) {
   for (Role start : {Role::kFollower, Role::kCandidate, Role::kLeader}) {
     NodeHarness h = three_node_harness();
     if (start == Role::kCandidate) h.node().campaign();
@@ -36,7 +36,7 @@ TEST(RaftPaper, Sec5_1_AnyRoleAdoptsHigherTermAndBecomesFollower) {
 
 // "If a server receives a request with a stale term number, it rejects the request." (We ignore
 // it: no state changes, nothing is appended, no leader is learned.)
-TEST(RaftPaper, Sec5_1_NodeIgnoresRequestsWithStaleTerm) {
+TEST(RaftPaper, sec5_1_node_ignores_requests_with_stale_term) {
   NodeHarness h = three_node_harness();
   h.reset_storage({}, HardState{Term(3), kNoNode, LogIndex(0)});
   ASSERT_TRUE(h.step(make_append(2, 1, 2, 0, 0, entries_with_terms(1, {2}), 0)).ok());
@@ -48,7 +48,7 @@ TEST(RaftPaper, Sec5_1_NodeIgnoresRequestsWithStaleTerm) {
 
 // --- 5.2 Leader election -------------------------------------------------------------------------
 
-TEST(RaftPaper, Sec5_2_NodesStartAsFollowers) {
+TEST(RaftPaper, sec5_2_nodes_start_as_followers) {
   NodeHarness h = three_node_harness();
   EXPECT_EQ(h.node().role(), Role::kFollower);
   EXPECT_EQ(h.node().term(), Term(0));
@@ -56,7 +56,7 @@ TEST(RaftPaper, Sec5_2_NodesStartAsFollowers) {
 
 // "Leaders send periodic heartbeats (AppendEntries RPCs that carry no log entries) to all
 // followers in order to maintain their authority."
-TEST(RaftPaper, Sec5_2_LeaderSendsHeartbeatsToAllFollowersEveryHeartbeatInterval) {
+TEST(RaftPaper, sec5_2_leader_sends_heartbeats_to_all_followers_every_heartbeat_interval) {
   Config config = make_config(1, ids({1, 2, 3}));
   config.heartbeat_ticks = 3;
   NodeHarness h(config);
@@ -80,7 +80,7 @@ TEST(RaftPaper, Sec5_2_LeaderSendsHeartbeatsToAllFollowersEveryHeartbeatInterval
 // "If a follower receives no communication over a period of time called the election timeout,
 // then it assumes there is no viable leader and begins an election": it increments its term,
 // votes for itself (persisted) and sends RequestVote to every other server.
-TEST(RaftPaper, Sec5_2_FollowerStartsElectionAfterElectionTimeout) {
+TEST(RaftPaper, sec5_2_follower_starts_election_after_election_timeout) {
   NodeHarness h = three_node_harness();
   std::vector<Message> sent;
   for (int i = 0; i < 2 * 10 && sent.empty(); ++i) {
@@ -101,7 +101,7 @@ TEST(RaftPaper, Sec5_2_FollowerStartsElectionAfterElectionTimeout) {
 
 // "If many followers become candidates at the same time, votes could be split ... the candidate
 // will time out and start a new election by incrementing its term."
-TEST(RaftPaper, Sec5_2_CandidateStartsNewElectionWhenElectionTimesOut) {
+TEST(RaftPaper, sec5_2_candidate_starts_new_election_when_election_times_out) {
   NodeHarness h = three_node_harness();
   h.node().campaign();
   h.drain();
@@ -115,7 +115,7 @@ TEST(RaftPaper, Sec5_2_CandidateStartsNewElectionWhenElectionTimesOut) {
 
 // "A candidate wins an election if it receives votes from a majority of the servers"; it returns
 // to follower when a majority rejected it, and otherwise keeps waiting.
-TEST(RaftPaper, Sec5_2_CandidateWinsWithMajorityAndLosesWithMajorityOfRejections) {
+TEST(RaftPaper, sec5_2_candidate_wins_with_majority_and_loses_with_majority_of_rejections) {
   struct Case {
     int size;
     std::map<int, bool> votes;
@@ -152,7 +152,7 @@ TEST(RaftPaper, Sec5_2_CandidateWinsWithMajorityAndLosesWithMajorityOfRejections
 
 // "Each server will vote for at most one candidate in a given term, on a first-come-first-served
 // basis."
-TEST(RaftPaper, Sec5_2_FollowerVotesForAtMostOneCandidatePerTerm) {
+TEST(RaftPaper, sec5_2_follower_votes_for_at_most_one_candidate_per_term) {
   struct Case {
     NodeId already_voted;
     int candidate;
@@ -180,7 +180,7 @@ TEST(RaftPaper, Sec5_2_FollowerVotesForAtMostOneCandidatePerTerm) {
 // "While waiting for votes, a candidate may receive an AppendEntries RPC from another server
 // claiming to be leader. If the leader's term is at least as large as the candidate's current
 // term, then the candidate recognizes the leader as legitimate and returns to follower state."
-TEST(RaftPaper, Sec5_2_CandidateReturnsToFollowerOnAppendFromLegitimateLeader) {
+TEST(RaftPaper, sec5_2_candidate_returns_to_follower_on_append_from_legitimate_leader) {
   for (int64_t leader_term : {1, 2}) {
     NodeHarness h = three_node_harness();
     h.node().campaign();
@@ -195,7 +195,7 @@ TEST(RaftPaper, Sec5_2_CandidateReturnsToFollowerOnAppendFromLegitimateLeader) {
 
 // "Raft uses randomized election timeouts ... chosen randomly from a fixed interval." Ours:
 // [T, 2T), every value reachable.
-TEST(RaftPaper, Sec5_2_ElectionTimeoutsAreRandomisedBetweenTAndTwoT) {
+TEST(RaftPaper, sec5_2_election_timeouts_are_randomised_between_t_and_two_t) {
   NodeHarness h = three_node_harness();
   std::set<int> seen;
   for (int round = 0; round < 500; ++round) {
@@ -220,7 +220,7 @@ TEST(RaftPaper, Sec5_2_ElectionTimeoutsAreRandomisedBetweenTAndTwoT) {
 // "The leader appends the command to its log as a new entry, then issues AppendEntries RPCs in
 // parallel to each of the other servers ... the leader includes the index and term of the entry
 // in its log that immediately precedes the new entries."
-TEST(RaftPaper, Sec5_3_LeaderAppendsProposalAndSendsItWithThePrecedingEntry) {
+TEST(RaftPaper, sec5_3_leader_appends_proposal_and_sends_it_with_the_preceding_entry) {
   NodeHarness h = three_node_harness();
   h.elect();                     // no-op at index 1, term 1
   for (int follower : {2, 3}) {  // followers acknowledge the no-op: replication is pipelined
@@ -246,7 +246,7 @@ TEST(RaftPaper, Sec5_3_LeaderAppendsProposalAndSendsItWithThePrecedingEntry) {
 
 // "A log entry is committed once the leader that created the entry has replicated it on a
 // majority of the servers."
-TEST(RaftPaper, Sec5_3_LeaderCommitsEntryOnceReplicatedOnMajority) {
+TEST(RaftPaper, sec5_3_leader_commits_entry_once_replicated_on_majority) {
   struct Case {
     int size;
     std::set<int> acceptors;
@@ -277,7 +277,7 @@ TEST(RaftPaper, Sec5_3_LeaderCommitsEntryOnceReplicatedOnMajority) {
 // "When the entry has been safely replicated, the leader applies the entry to its state machine
 // ... This also commits all preceding entries in the leader's log, including entries created by
 // previous leaders."
-TEST(RaftPaper, Sec5_3_CommittingAnEntryCommitsAllPrecedingEntries) {
+TEST(RaftPaper, sec5_3_committing_an_entry_commits_all_preceding_entries) {
   NodeHarness h = three_node_harness();
   h.reset_storage(entries_with_terms(1, {1, 2}), HardState{Term(2), kNoNode, LogIndex(0)});
   h.elect();  // term 3, no-op at index 3
@@ -293,7 +293,7 @@ TEST(RaftPaper, Sec5_3_CommittingAnEntryCommitsAllPrecedingEntries) {
 
 // "Once a follower learns that a log entry is committed, it applies the entry to its local state
 // machine (in log order)."
-TEST(RaftPaper, Sec5_3_FollowerAppliesCommittedEntriesInLogOrder) {
+TEST(RaftPaper, sec5_3_follower_applies_committed_entries_in_log_order) {
   NodeHarness h = three_node_harness();
   std::vector<Entry> entries = entries_with_terms(1, {1, 1, 1});
   for (size_t k = 0; k < entries.size(); ++k)
@@ -308,7 +308,7 @@ TEST(RaftPaper, Sec5_3_FollowerAppliesCommittedEntriesInLogOrder) {
 
 // "If the follower does not find an entry in its log with the same index and term, then it
 // refuses the new entries." The rejection carries a hint for the leader.
-TEST(RaftPaper, Sec5_3_FollowerRejectsAppendWhosePrecedingEntryDoesNotMatch) {
+TEST(RaftPaper, sec5_3_follower_rejects_append_whose_preceding_entry_does_not_match) {
   struct Case {
     int64_t prev_term, prev_index;
     bool rejected;
@@ -334,7 +334,7 @@ TEST(RaftPaper, Sec5_3_FollowerRejectsAppendWhosePrecedingEntryDoesNotMatch) {
 
 // "If an existing entry conflicts with a new one (same index but different terms), delete the
 // existing entry and all that follow it; append any new entries not already in the log."
-TEST(RaftPaper, Sec5_3_FollowerDeletesConflictingEntriesAndAppendsNewOnes) {
+TEST(RaftPaper, sec5_3_follower_deletes_conflicting_entries_and_appends_new_ones) {
   struct Case {
     int64_t prev_term, prev_index;
     std::vector<Entry> entries;
@@ -391,7 +391,7 @@ std::vector<Entry> stored_log(NodeHarness& h) {
 // the leader must find the latest log entry where the two logs agree, delete any entries in the
 // follower's log after that point, and send the follower all of the leader's entries after that
 // point." (Figure 7, all six followers.)
-TEST(RaftPaper, Sec5_3_LeaderForcesDivergentFollowersOfFigure7ToDuplicateItsLog) {
+TEST(RaftPaper, sec5_3_leader_forces_divergent_followers_of_figure7_to_duplicate_its_log) {
   const std::vector<int64_t> leader_terms = {1, 1, 1, 4, 4, 5, 5, 6, 6, 6};
   for (const std::vector<int64_t>& follower_terms : figure7_follower_logs()) {
     TestCluster cluster(ids({1, 2, 3}));
@@ -410,7 +410,7 @@ TEST(RaftPaper, Sec5_3_LeaderForcesDivergentFollowersOfFigure7ToDuplicateItsLog)
 
 // Thesis 3.5 / etcd: a rejection's hint lets the leader skip whole terms, so a long divergent
 // tail costs a few round trips, not one per entry.
-TEST(RaftPaper, Sec5_3_LeaderBacksOffOnConflictByWholeTermsNotEntryByEntry) {
+TEST(RaftPaper, sec5_3_leader_backs_off_on_conflict_by_whole_terms_not_entry_by_entry) {
   std::vector<int64_t> leader_terms(1, 1), follower_terms(1, 1);
   for (int i = 0; i < 50; ++i)
     leader_terms.push_back(3);
@@ -436,7 +436,7 @@ TEST(RaftPaper, Sec5_3_LeaderBacksOffOnConflictByWholeTermsNotEntryByEntry) {
 
 // 5.4.1 "the voter denies its vote if its own log is more up-to-date than that of the candidate":
 // compare the last entries' terms, then the lengths.
-TEST(RaftPaper, Sec5_4_1_VoterRejectsCandidateWhoseLogIsLessUpToDate) {
+TEST(RaftPaper, sec5_4_1_voter_rejects_candidate_whose_log_is_less_up_to_date) {
   struct Case {
     int64_t last_term, last_index;
     bool rejected;
@@ -458,7 +458,7 @@ TEST(RaftPaper, Sec5_4_1_VoterRejectsCandidateWhoseLogIsLessUpToDate) {
 
 // 5.4.2 "Raft never commits log entries from previous terms by counting replicas. Only log
 // entries from the leader's current term are committed by counting replicas."
-TEST(RaftPaper, Sec5_4_2_LeaderOnlyCommitsEntriesFromCurrentTermByCounting) {
+TEST(RaftPaper, sec5_4_2_leader_only_commits_entries_from_current_term_by_counting) {
   NodeHarness h = three_node_harness();
   h.reset_storage(entries_with_terms(1, {1, 2}), HardState{Term(2), kNoNode, LogIndex(0)});
   h.elect();  // term 3; its no-op is index 3
@@ -476,7 +476,8 @@ TEST(RaftPaper, Sec5_4_2_LeaderOnlyCommitsEntriesFromCurrentTermByCounting) {
 // Figure 8: an entry of an old term stored on a majority can still be overwritten by a future
 // leader, so it must not count as committed. Indexes shift by one against the figure because
 // the first leader's no-op occupies index 1.
-TEST(RaftPaper, Sec5_4_2_Figure8_OldTermEntryOnMajorityIsNotCommittedAndMayBeOverwritten) {
+TEST(RaftPaper,
+     sec5_4_2_figure8_old_term_entry_on_majority_is_not_committed_and_may_be_overwritten) {
   TestCluster cluster(ids({1, 2, 3, 4, 5}), [](Config& c) { c.max_append_entries = 1; });
   cluster.elect(1);  // term 1, no-op committed at index 1 everywhere
 
@@ -541,7 +542,7 @@ TEST(RaftPaper, Sec5_4_2_Figure8_OldTermEntryOnMajorityIsNotCommittedAndMayBeOve
 }
 
 // 5.4.3 Leader Completeness, exercised: a node missing committed entries cannot win an election.
-TEST(RaftPaper, Sec5_4_3_NodeMissingCommittedEntriesCannotBecomeLeader) {
+TEST(RaftPaper, sec5_4_3_node_missing_committed_entries_cannot_become_leader) {
   TestCluster cluster(ids({1, 2, 3}));
   cluster.elect(1);
   cluster.isolate(3);
@@ -562,7 +563,7 @@ TEST(RaftPaper, Sec5_4_3_NodeMissingCommittedEntriesCannotBecomeLeader) {
 
 // "If a follower or candidate crashes ... Raft RPCs are idempotent": a duplicated Append changes
 // nothing and is acknowledged again.
-TEST(RaftPaper, Sec5_5_DuplicatedAppendIsIdempotent) {
+TEST(RaftPaper, sec5_5_duplicated_append_is_idempotent) {
   NodeHarness h = three_node_harness();
   const Message append = make_append(2, 1, 1, 0, 0, entries_with_terms(1, {1, 1}), 1);
   ASSERT_TRUE(h.step(append).ok());

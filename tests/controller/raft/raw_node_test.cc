@@ -7,7 +7,8 @@
 namespace ferry::raft::test {
 namespace {
 
-TEST(RawNode, VoteIsPersistedInTheSameReadyThatCarriesTheVoteResponseAndMustBeSynced) {
+TEST(RawNode,
+     vote_is_persisted_in_the_same_ready_that_carries_the_vote_response_and_must_be_synced) {
   MemoryStorage storage;
   SeededRandom random(1);
   auto node = std::move(RawNode::create(make_config(1, ids({1, 2, 3})), storage, random)).value();
@@ -25,7 +26,7 @@ TEST(RawNode, VoteIsPersistedInTheSameReadyThatCarriesTheVoteResponseAndMustBeSy
   node->advance();
 }
 
-TEST(RawNode, AcknowledgedEntriesArePersistedInTheSameReadyAsTheAcknowledgement) {
+TEST(RawNode, acknowledged_entries_are_persisted_in_the_same_ready_as_the_acknowledgement) {
   MemoryStorage storage;
   SeededRandom random(1);
   auto node = std::move(RawNode::create(make_config(1, ids({1, 2, 3})), storage, random)).value();
@@ -37,7 +38,7 @@ TEST(RawNode, AcknowledgedEntriesArePersistedInTheSameReadyAsTheAcknowledgement)
   EXPECT_TRUE(rd.must_sync);
 }
 
-TEST(RawNode, LeaderCountsItsOwnEntryTowardCommitOnlyAfterAdvanceReportsItPersisted) {
+TEST(RawNode, leader_counts_its_own_entry_toward_commit_only_after_advance_reports_it_persisted) {
   MemoryStorage storage;
   SeededRandom random(1);
   auto node = std::move(RawNode::create(make_config(1, ids({1})), storage, random)).value();
@@ -60,7 +61,7 @@ TEST(RawNode, LeaderCountsItsOwnEntryTowardCommitOnlyAfterAdvanceReportsItPersis
   EXPECT_EQ(node->status().applied, LogIndex(1));
 }
 
-TEST(RawNode, NoReadyWhileOneIsOutstandingAndLaterInputsGoToTheNextReady) {
+TEST(RawNode, no_ready_while_one_is_outstanding_and_later_inputs_go_to_the_next_ready) {
   MemoryStorage storage;
   SeededRandom random(1);
   auto node = std::move(RawNode::create(make_config(1, ids({1})), storage, random)).value();
@@ -91,7 +92,7 @@ TEST(RawNode, NoReadyWhileOneIsOutstandingAndLaterInputsGoToTheNextReady) {
   EXPECT_EQ(node->status().commit, LogIndex(3));
 }
 
-TEST(RawNode, RestartRecoversTermVoteCommitAndLogFromStorage) {
+TEST(RawNode, restart_recovers_term_vote_commit_and_log_from_storage) {
   TestCluster cluster(ids({1, 2, 3}));
   cluster.elect(1);
   cluster.propose(1, "a");
@@ -107,7 +108,7 @@ TEST(RawNode, RestartRecoversTermVoteCommitAndLogFromStorage) {
   EXPECT_EQ(cluster[2].applied_data(), (std::vector<std::string>{"a", "b"}));
 }
 
-TEST(RawNode, ConfiguredAppliedIndexSkipsEntriesTheStateMachineAlreadyHas) {
+TEST(RawNode, configured_applied_index_skips_entries_the_state_machine_already_has) {
   NodeHarness h(make_config(1, ids({1, 2, 3})));
   std::vector<Entry> log = entries_with_terms(1, {1, 1, 1});
   h.config().applied = LogIndex(2);
@@ -120,7 +121,8 @@ TEST(RawNode, ConfiguredAppliedIndexSkipsEntriesTheStateMachineAlreadyHas) {
 // Found by the simulation: a driver snapshots at its applied index but compacts a little behind
 // it, so the stored snapshot is newer than the log start. A state machine rebuilt from that
 // snapshot stands at the snapshot's index, and entries up to it must not be applied again.
-TEST(RawNode, RestartAppliesOnlyEntriesAfterTheStoredSnapshotEvenIfTheLogStartsEarlier) {
+TEST(RawNode,
+     restart_applies_only_entries_after_the_stored_snapshot_even_if_the_log_starts_earlier) {
   NodeHarness h(make_config(1, ids({1, 2, 3})));
   h.reset_storage(entries_with_terms(1, {1, 1, 1, 1, 1}), HardState{Term(1), kNoNode, LogIndex(5)});
   ASSERT_TRUE(h.storage().create_snapshot(LogIndex(4), make_conf_state(ids({1, 2, 3})), {}).ok());
@@ -132,7 +134,7 @@ TEST(RawNode, RestartAppliesOnlyEntriesAfterTheStoredSnapshotEvenIfTheLogStartsE
   EXPECT_EQ(h.applied()[0].index, LogIndex(5));
 }
 
-TEST(RawNode, SoftStateReportsRoleAndLeaderChanges) {
+TEST(RawNode, soft_state_reports_role_and_leader_changes) {
   MemoryStorage storage;
   SeededRandom random(1);
   auto node = std::move(RawNode::create(make_config(1, ids({1})), storage, random)).value();
@@ -143,7 +145,7 @@ TEST(RawNode, SoftStateReportsRoleAndLeaderChanges) {
   EXPECT_EQ(rd.soft_state->leader, NodeId(1));
 }
 
-TEST(RawNode, LeaderStatusReportsEveryVotersProgressForLagReports) {
+TEST(RawNode, leader_status_reports_every_voters_progress_for_lag_reports) {
   TestCluster cluster(ids({1, 2, 3}));
   cluster.elect(1);
   cluster.isolate(3);
@@ -158,7 +160,7 @@ TEST(RawNode, LeaderStatusReportsEveryVotersProgressForLagReports) {
   EXPECT_TRUE(cluster.node(2).status().progress.empty()) << "followers report none";
 }
 
-TEST(RawNode, HeartbeatCommitIsCappedAtTheFollowersMatchIndex) {
+TEST(RawNode, heartbeat_commit_is_capped_at_the_followers_match_index) {
   NodeHarness h(make_config(1, ids({1, 2, 3})));
   h.elect();
   Message ack = make_message(MessageType::kAppendResponse, 2, 1, 1);
@@ -172,7 +174,7 @@ TEST(RawNode, HeartbeatCommitIsCappedAtTheFollowersMatchIndex) {
   }
 }
 
-TEST(RawNode, SnapshotMetadataIsOnlyAvailableUpToTheAppliedIndex) {
+TEST(RawNode, snapshot_metadata_is_only_available_up_to_the_applied_index) {
   TestCluster cluster(ids({1, 2, 3}));
   cluster.elect(1);
   cluster.propose(1, "a");
@@ -185,7 +187,7 @@ TEST(RawNode, SnapshotMetadataIsOnlyAvailableUpToTheAppliedIndex) {
 
 // --- Flow control -------------------------------------------------------------------------------
 
-TEST(RawNode, ProbingFollowerGetsOneAppendPerHeartbeatResponse) {
+TEST(RawNode, probing_follower_gets_one_append_per_heartbeat_response) {
   NodeHarness h(make_config(1, ids({1, 2})));
   h.elect();  // one probe to 2 is out
   for (int i = 0; i < 3; ++i)
@@ -195,7 +197,7 @@ TEST(RawNode, ProbingFollowerGetsOneAppendPerHeartbeatResponse) {
   EXPECT_EQ(of_type(h.drain(), MessageType::kAppend).size(), 1u);
 }
 
-TEST(RawNode, ReplicatingFollowerGetsAtMostMaxInflightAppends) {
+TEST(RawNode, replicating_follower_gets_at_most_max_inflight_appends) {
   Config config = make_config(1, ids({1, 2}));
   config.max_inflight_appends = 2;
   NodeHarness h(config);

@@ -27,7 +27,7 @@ class MetadataStoreTest : public ::testing::Test {
   test::TempDir dir_;
 };
 
-TEST_F(MetadataStoreTest, EntriesAndHardStateSurviveAReopen) {
+TEST_F(MetadataStoreTest, entries_and_hard_state_survive_a_reopen) {
   {
     auto store = open();
     ASSERT_TRUE(store
@@ -49,7 +49,7 @@ TEST_F(MetadataStoreTest, EntriesAndHardStateSurviveAReopen) {
   EXPECT_EQ((*entries)[1], entry(2, 3, "three"));
 }
 
-TEST_F(MetadataStoreTest, ConflictingEntriesReplaceTheTail) {
+TEST_F(MetadataStoreTest, conflicting_entries_replace_the_tail) {
   auto store = open();
   ASSERT_TRUE(
       store->persist(std::nullopt, {entry(1, 1), entry(1, 2), entry(1, 3)}, std::nullopt, true)
@@ -61,7 +61,7 @@ TEST_F(MetadataStoreTest, ConflictingEntriesReplaceTheTail) {
   EXPECT_EQ(open()->last_index(), LogIndex(2));
 }
 
-TEST_F(MetadataStoreTest, EntriesStopAtMaxBytesButReturnAtLeastOne) {
+TEST_F(MetadataStoreTest, entries_stop_at_max_bytes_but_return_at_least_one) {
   auto store = open();
   ASSERT_TRUE(
       store
@@ -73,7 +73,7 @@ TEST_F(MetadataStoreTest, EntriesStopAtMaxBytesButReturnAtLeastOne) {
   EXPECT_EQ(store->entries(LogIndex(1), LogIndex(3), 1000)->size(), 2u);
 }
 
-TEST_F(MetadataStoreTest, CompactionKeepsTheTermOfTheLogStartAndRefusesOlderReads) {
+TEST_F(MetadataStoreTest, compaction_keeps_the_term_of_the_log_start_and_refuses_older_reads) {
   {
     auto store = open();
     ASSERT_TRUE(store
@@ -94,7 +94,7 @@ TEST_F(MetadataStoreTest, CompactionKeepsTheTermOfTheLogStartAndRefusesOlderRead
   EXPECT_EQ(store->snapshot()->data, (Bytes{1, 2}));
 }
 
-TEST_F(MetadataStoreTest, AnInstalledSnapshotReplacesTheWholeLog) {
+TEST_F(MetadataStoreTest, an_installed_snapshot_replaces_the_whole_log) {
   auto store = open();
   ASSERT_TRUE(store->persist(std::nullopt, {entry(1, 1), entry(1, 2)}, std::nullopt, true).ok());
   raft::Snapshot snap{{LogIndex(10), Term(4), raft::make_conf_state({NodeId(1)})}, Bytes{9}};
@@ -107,7 +107,7 @@ TEST_F(MetadataStoreTest, AnInstalledSnapshotReplacesTheWholeLog) {
   EXPECT_EQ(reopened_first(), LogIndex(11));
 }
 
-TEST_F(MetadataStoreTest, TheMetadataStateRoundTripsWithItsAppliedOffset) {
+TEST_F(MetadataStoreTest, the_metadata_state_round_trips_with_its_applied_offset) {
   metadata::MetadataBuilder builder;
   metadata::BrokerRegistration b;
   b.id = NodeId(1);
@@ -143,7 +143,7 @@ TEST_F(MetadataStoreTest, TheMetadataStateRoundTripsWithItsAppliedOffset) {
   EXPECT_EQ(*state->image.topic("keep"), *builder.current().topic("keep"));
 }
 
-TEST_F(MetadataStoreTest, ADirectoryOfAnotherNodeIsRefused) {
+TEST_F(MetadataStoreTest, a_directory_of_another_node_is_refused) {
   open();
   auto other = MetadataStore::open(dir_.path().string(), NodeId(2));
   EXPECT_EQ(other.code(), ErrorCode::INVALID_CONFIG);

@@ -64,20 +64,20 @@ void run_seeds(SimOptions options, uint64_t default_count) {
                last.summary().c_str());
 }
 
-TEST(RaftSimulation, ThreeVotersKeepEveryInvariantUnderChaosAndRecoverAfterHeal) {
+TEST(RaftSimulation, three_voters_keep_every_invariant_under_chaos_and_recover_after_heal) {
   SimOptions options;
   options.nodes = 3;
   run_seeds(options, 500);
 }
 
-TEST(RaftSimulation, FiveVotersKeepEveryInvariantUnderChaosAndRecoverAfterHeal) {
+TEST(RaftSimulation, five_voters_keep_every_invariant_under_chaos_and_recover_after_heal) {
   SimOptions options;
   options.nodes = 5;
   run_seeds(options, 400);
 }
 
 // The same seed gives the same run, event for event.
-TEST(RaftSimulation, SameSeedReplaysExactly) {
+TEST(RaftSimulation, same_seed_replays_exactly) {
   SimOptions options;
   options.seed = env_u64("FERRY_SEED", 42);
   options.nodes = 5;
@@ -106,10 +106,9 @@ void expect_bug_caught(SimBug bug, const std::vector<std::string>& expected, uin
     const SimResult result = run_simulation(options);
     if (result.ok) continue;
     const std::string first_line = result.failure.substr(0, result.failure.find('\n'));
-    EXPECT_TRUE(std::any_of(expected.begin(), expected.end(),
-                            [&](const std::string& e) {
-                              return first_line.find(e) != std::string::npos;
-                            }))
+    EXPECT_TRUE(
+        std::any_of(expected.begin(), expected.end(),
+                    [&](const std::string& e) { return first_line.find(e) != std::string::npos; }))
         << "seed " << seed << " failed for another reason:\n"
         << result.failure.substr(0, 2000);
     std::fprintf(stderr, "bug %d caught with seed %llu: %s\n", static_cast<int>(bug),
@@ -135,11 +134,11 @@ SimOptions election_heavy() {
   return options;
 }
 
-TEST(RaftSimulationSelfTest, CheckerCatchesADriverThatDoesNotPersistVotes) {
+TEST(RaftSimulationSelfTest, checker_catches_a_driver_that_does_not_persist_votes) {
   expect_bug_caught(SimBug::kForgetVote, {"Election Safety"}, 300, election_heavy());
 }
 
-TEST(RaftSimulationSelfTest, CheckerCatchesADriverThatSendsBeforePersisting) {
+TEST(RaftSimulationSelfTest, checker_catches_a_driver_that_sends_before_persisting) {
   // An acknowledgement of state that a crash then erases: a vote cast twice, or an entry counted
   // towards a commit that a later leader lacks. Either safety property may break first; a
   // liveness failure ("no recovery") is not the reason the checker exists for.
@@ -148,7 +147,7 @@ TEST(RaftSimulationSelfTest, CheckerCatchesADriverThatSendsBeforePersisting) {
                     election_heavy());
 }
 
-TEST(RaftSimulationSelfTest, CheckerCatchesAClientThatAcknowledgesBeforeCommit) {
+TEST(RaftSimulationSelfTest, checker_catches_a_client_that_acknowledges_before_commit) {
   SimOptions options;
   options.vary_per_seed = false;
   options.read_every_ms = 1'000'000'000;  // no reads: the stale-read check would fire first
