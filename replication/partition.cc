@@ -159,9 +159,13 @@ void Partition::set_lease(bool valid) {
     if (lease_valid_ == valid) return;
     lease_valid_ = valid;
     if (leader_ && !valid) {
+      // Parked acks=all produces stay: their batches are in the log, and the HW (which only
+      // passes what every ISR member holds) may still complete them. Answering them
+      // NOT_LEADER_OR_FOLLOWER would tell clients "not persisted" for data that may stay, and
+      // they would send it again (librdkafka does, even with retries disabled).
       logger("replication")
-          ->warn("{} stops leading: the broker's controller lease ran out", log_prefix_locked());
-      fail_all_waiters_locked(ErrorCode::NOT_LEADER_OR_FOLLOWER, tasks);
+          ->warn("{} stops taking writes: the broker's controller lease ran out",
+                 log_prefix_locked());
     } else if (leader_) {
       logger("replication")
           ->info("{} leads again: the controller lease is back", log_prefix_locked());
@@ -219,7 +223,7 @@ ErrorCode Partition::check_leader(int32_t client_leader_epoch) const {
   return check_leader_locked(client_leader_epoch);
 }
 
-ErrorCode Partition::check_leader_locked(int32_t client_leader_epoch) const {
+ErrorCode Partition::check_leader_locked(int32_t client_leader_epoch, bool need_lease) const {
   // KIP-320: -1 means "do not check"; an older epoch is fenced, a newer one unknown to us yet.
   if (client_leader_epoch >= 0) {
     if (client_leader_epoch < assignment_.leader_epoch.value()) {
@@ -229,7 +233,8 @@ ErrorCode Partition::check_leader_locked(int32_t client_leader_epoch) const {
       return ErrorCode::UNKNOWN_LEADER_EPOCH;
     }
   }
-  return leading_locked() ? ErrorCode::NONE : ErrorCode::NOT_LEADER_OR_FOLLOWER;
+  const bool leading = need_lease ? leading_locked() : leader_.has_value() && !stopped_;
+  return leading ? ErrorCode::NONE : ErrorCode::NOT_LEADER_OR_FOLLOWER;
 }
 
 // ---- produce --------------------------------------------------------------------------------
@@ -261,7 +266,7 @@ Result<Partition::Appended> Partition::append(std::span<uint8_t> batches, Acks a
 void Partition::wait_for_high_watermark(Offset needed_end, int64_t timeout_ms,
                                         std::function<void(ErrorCode)> done) {
   std::lock_guard lock(mutex_);
-  if (!leading_locked()) {
+  if (!leader_ || stopped_) {  // the lease may have lapsed since the append: keep waiting then
     executor_.post([done = std::move(done)] { done(ErrorCode::NOT_LEADER_OR_FOLLOWER); });
     return;
   }
@@ -312,7 +317,9 @@ ReplicaRead Partition::read_for_follower(NodeId follower, BrokerEpoch broker_epo
   Tasks tasks;
   {
     std::lock_guard lock(mutex_);
-    out.error = check_leader_locked(position.current_leader_epoch.value());
+    // No lease needed: followers fetching from a leader whose lease lapsed can only move its HW
+    // over what every ISR member holds (which completes parked produces safely).
+    out.error = check_leader_locked(position.current_leader_epoch.value(), false);
     if (out.error != ErrorCode::NONE) return out;
     if (!contains(assignment_.replicas, follower)) {
       out.error = ErrorCode::NOT_LEADER_OR_FOLLOWER;  // not a replica of this partition (any more)

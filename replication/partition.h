@@ -14,9 +14,13 @@
 //
 // LEASE. set_lease(false) (the broker could not heartbeat the controller within
 // broker.session.timeout.ms of the send time of its last successful heartbeat) makes a leader
-// stop acting as one: produces, consumer fetches and replica fetches get NOT_LEADER_OR_FOLLOWER
-// and parked produces fail, so a broker cut off from the controller never acknowledges a write
-// that a newly elected leader will not have. set_lease(true) resumes (same epoch).
+// stop taking work: produces, consumer fetches and ListOffsets get NOT_LEADER_OR_FOLLOWER and no
+// ISR change is proposed, so a broker cut off from the controller never appends (nor, with
+// acks=1, acknowledges) a write that a newly elected leader will not have. Followers are still
+// served and parked acks=all produces stay: the HW only passes what every ISR member holds, so
+// completing them is safe, and a lease that lapses during a controller election (then comes
+// back, same epoch) does not turn appended batches into NOT_LEADER_OR_FOLLOWER answers.
+// set_lease(true) resumes.
 //
 // PRODUCE (leader): append() checks acks/min.insync.replicas (acks_policy.h) and appends
 // (offsets and epoch stamped by storage); acks=all callers then wait_for_high_watermark().
@@ -178,7 +182,7 @@ class Partition : public std::enable_shared_from_this<Partition> {
   void become_follower_locked(const PartitionAssignment& a, Tasks& out);
   void go_offline_locked(const PartitionAssignment& a, Tasks& out);
   bool leading_locked() const { return leader_.has_value() && lease_valid_ && !stopped_; }
-  ErrorCode check_leader_locked(int32_t client_leader_epoch) const;
+  ErrorCode check_leader_locked(int32_t client_leader_epoch, bool need_lease = true) const;
   void set_high_watermark_locked(Offset hw, Tasks& out);
   void complete_waiters_locked(Tasks& out);
   void fail_all_waiters_locked(ErrorCode code, Tasks& out);

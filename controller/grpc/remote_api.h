@@ -4,7 +4,7 @@
 // Finding the leader: a call goes to the last known active controller, else to the voters in
 // turn. A NOT_CONTROLLER answer names the leader (LeaderHint), and the call is re-sent there at
 // once; no leader known, or a voter that does not answer, means a short backoff (by default
-// 50 ms doubling to 1 s) and the next voter. A call gives up after `request_timeout_ms` with
+// 50 ms doubling to 250 ms) and the next voter. A call gives up after `request_timeout_ms` with
 // REQUEST_TIMED_OUT (or the last NETWORK_EXCEPTION).
 //
 // Retrying after a lost answer (the connection broke after the request was sent) may apply a
@@ -33,7 +33,8 @@ class RemoteControllerApi final : public ControllerApi {
     int64_t request_timeout_ms = 30000;  // whole call, retries included
     int64_t attempt_timeout_ms = 10000;  // one gRPC call
     int64_t min_backoff_ms = 50;         // wait before retrying when no leader is known
-    int64_t max_backoff_ms = 1000;       // the wait doubles up to this
+    int64_t max_backoff_ms = 250;        // the wait doubles up to this (a controller election
+                                         // takes about a second: find the new one soon)
     Clock* clock = nullptr;              // deadlines; nullptr = SystemClock (must outlive us)
   };
   RemoteControllerApi(std::vector<VoterAddress> voters, Options options);

@@ -158,7 +158,7 @@ function int32(v) {
   return b;
 }
 
-function rawRequest(port, apiKey, version, body, timeoutMs = 2000) {
+export function rawRequest(port, apiKey, version, body, timeoutMs = 2000) {
   const header = Buffer.alloc(8);
   header.writeInt16BE(apiKey, 0);
   header.writeInt16BE(version, 2);

@@ -8,7 +8,10 @@
 // check() rules: no phantom (every consumed id was sent, to that topic and partition); no
 // duplicate; intact key/value/headers (order, duplicates, nulls)/timestamp and CreateTime; no
 // loss (every ACKED record read, unless marked mayLose); an acked offset equals the read offset;
-// per partition, offsets strictly increase and ids follow the send order.
+// per partition, offsets strictly increase and ids follow the send order. Retried sends
+// (`retried`: sent again after a failed attempt, by the test or inside the client) may be read
+// more than once, each copy intact, and are exempt from the send-order and acked-offset rules
+// (which copy carries the acked offset is unknown); nothing else may be duplicated.
 export const ACKED = 'acked';
 export const FAILED = 'failed'; // the producer reported an error: possibly persisted
 export const UNKNOWN = 'unknown'; // acks=0: no answer by design
@@ -35,7 +38,7 @@ export class History {
     if (this.sentById.has(id)) throw new Error(`id ${id} sent twice`);
     const key = tpKey(record.topic, record.partition);
     if (!this.order.has(key)) this.order.set(key, []);
-    this.sentById.set(id, { record, index: this.order.get(key).length, status: UNKNOWN, offset: null, mayLose: false });
+    this.sentById.set(id, { record, index: this.order.get(key).length, status: UNKNOWN, offset: null, mayLose: false, retried: false });
     this.order.get(key).push(id);
   }
 
@@ -47,6 +50,15 @@ export class History {
 
   failed(id) {
     this.sentById.get(id).status = FAILED;
+  }
+
+  // The record is (or may have been) sent again after a failed attempt: it may legitimately be
+  // stored twice. Status back to UNKNOWN until the outcome is recorded.
+  retried(id) {
+    const s = this.sentById.get(id);
+    s.retried = true;
+    s.status = UNKNOWN;
+    s.offset = null;
   }
 
   status(id) {
@@ -116,7 +128,8 @@ export function check(history, consumed, topics = null) {
       continue;
     }
     if (seen.has(id)) {
-      problems.push(`duplicate ${id}: offsets ${seen.get(id)} and ${c.offset}`);
+      if (sent.retried) problems.push(...intactProblems(id, sent, c));
+      else problems.push(`duplicate ${id}: offsets ${seen.get(id)} and ${c.offset}`);
       continue;
     }
     seen.set(id, c.offset);
@@ -125,6 +138,7 @@ export function check(history, consumed, topics = null) {
       continue;
     }
     problems.push(...intactProblems(id, sent, c));
+    if (sent.retried) continue; // which copy carries the acked offset is unknown; resends reorder
     if (sent.status === ACKED && sent.offset !== null && sent.offset !== c.offset) {
       problems.push(`${id} acked at offset ${sent.offset}, read at ${c.offset}`);
     }

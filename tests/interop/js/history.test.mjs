@@ -47,6 +47,26 @@ describe('history checker', () => {
     assert.ok(has(check(h, c), 'duplicate a2'));
   });
 
+  test('a retried send may be stored twice, intact, but nothing else', () => {
+    const h = goodHistory();
+    h.retried('a1');
+    h.acked('a1', 4);
+    const c = [...consumedOk(h), { record: h.sentById.get('a1').record, offset: 4, timestampType: 0 }];
+    assert.deepEqual(check(h, c), []);
+    c.push({ record: h.sentById.get('a0').record, offset: 5, timestampType: 0 });
+    assert.ok(has(check(h, c), 'duplicate a0'));
+    const changed = { ...h.sentById.get('a1').record, key: Buffer.from('other') };
+    const d = [...consumedOk(h), { record: changed, offset: 4, timestampType: 0 }];
+    assert.ok(has(check(h, d), 'a1 at t-0@4: key'));
+  });
+
+  test('a retried acked record must still be read', () => {
+    const h = goodHistory();
+    h.retried('a2');
+    h.acked('a2', 2);
+    assert.ok(has(check(h, consumedOk(h).slice(0, 2)), 'lost a2'));
+  });
+
   test('a phantom and a value without an id are reported', () => {
     const h = goodHistory();
     const c = [...consumedOk(h), { record: rec('never-sent'), offset: 3, timestampType: 0 }];

@@ -16,7 +16,10 @@ Scenarios (replication issue, process tests 1-6):
 Scenarios 4 and 5 put each node in its own network namespace (root, iproute2).
 """
 
+import json
+import os
 import random
+import subprocess
 import time
 import unittest
 
@@ -31,6 +34,15 @@ from load import LoadProducer, read_all
 SEED = test_seed()
 TOPIC = "orders"
 PARTITIONS = 3
+
+
+def describe(cluster, topic=TOPIC, nodes=None):
+    """`ferry topic describe --format json` (the CLI built next to ferryd): the partitions."""
+    cli = os.path.join(os.path.dirname(os.path.dirname(cluster.binary)), "cli", "ferry")
+    out = subprocess.run([cli, "--brokers", cluster.bootstrap(nodes), "--timeout", "10s", "topic",
+                          "describe", topic, "--format", "json"],
+                         capture_output=True, text=True, timeout=30)
+    return json.loads(out.stdout)[0]["partitions"]
 
 
 def create_topic(cluster, topic=TOPIC, partitions=PARTITIONS, rf=3, configs=None):
@@ -109,6 +121,9 @@ class ReplicationTest(unittest.TestCase):
         cluster.kill9(follower)
         cluster.wait_for(lambda parts: follower not in parts[(TOPIC, 0)][3], 30,
                          f"node {follower} leaving the ISR")
+        shown = describe(cluster, nodes=[n for n in (1, 2, 3) if n != follower])
+        self.assertTrue(all(p["under_replicated"] and not p["under_min_isr"] for p in shown),
+                        f"ferry topic describe flags: {shown}")
         started = time.monotonic()
         self.assertTrue(producer.wait_acks_after(started, 500, 60), "no writes while it is down")
         cluster.start(follower)
@@ -130,6 +145,9 @@ class ReplicationTest(unittest.TestCase):
             cluster.kill9(n)
         cluster.wait_for(lambda parts: parts[(TOPIC, 0)][3] == [survivor], 30,
                          f"the ISR of {TOPIC}-0 shrinking to [{survivor}]")
+        shown = describe(cluster, nodes=[survivor])
+        self.assertTrue(shown[0]["under_min_isr"] and shown[0]["leader_epoch"] is not None,
+                        f"ferry topic describe flags: {shown}")
         history = History()
         errors = []
         p = Producer({"bootstrap.servers": cluster.bootstrap([survivor]), "acks": "all",

@@ -70,13 +70,15 @@ void expect_no_failures(const std::vector<std::string>& failures) {
                      "--gtest_filter";
 }
 
-TEST(ReplicationSimulation, ThreeReplicasKeepEveryInvariantUnderCrashesPartitionsAndFailovers) {
+TEST(ReplicationSimulation,
+     three_replicas_keep_every_invariant_under_crashes_partitions_and_failovers) {
   SimOptions options;
   options.brokers = 3;
   expect_no_failures(run_seeds(options, 300));
 }
 
-TEST(ReplicationSimulation, FiveReplicasKeepEveryInvariantUnderCrashesPartitionsAndFailovers) {
+TEST(ReplicationSimulation,
+     five_replicas_keep_every_invariant_under_crashes_partitions_and_failovers) {
   SimOptions options;
   options.brokers = 5;
   expect_no_failures(run_seeds(options, 60));
@@ -84,7 +86,7 @@ TEST(ReplicationSimulation, FiveReplicasKeepEveryInvariantUnderCrashesPartitions
 
 // The checker is not blind: a producer that trusts acks=1 answers loses "acknowledged" records
 // across leader changes, and the simulation must say so for some seed.
-TEST(ReplicationSimulation, CatchesAcksOneTreatedAsCommitted) {
+TEST(ReplicationSimulation, catches_acks_one_treated_as_committed) {
   SimOptions options;
   options.bug = SimBug::kTrustAcksOne;
   options.acks_one_share = 0.6;
