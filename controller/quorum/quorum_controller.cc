@@ -81,6 +81,8 @@ Status QuorumController::start() {
   config.heartbeat_ticks = options_.heartbeat_ticks;
   config.applied = committed_.current().offset;
   FERRY_ASSIGN_OR_RETURN(node_, raft::RawNode::create(config, *store_, random_));
+  loop_driver_ = std::make_unique<LoopDriver>(*this);
+  ready_loop_ = std::make_unique<raft::ReadyLoop>(*node_, *loop_driver_);
   log().info(
       "[controller n={}] starting: applied={} log=[{}, {}] voters={} election={}ms "
       "tick={}ms seed={}",
@@ -230,26 +232,40 @@ void QuorumController::on_tick() {
 
 // ---- The Ready loop -----------------------------------------------------------------------------
 
-void QuorumController::process_ready() {
-  while (node_->has_ready()) {
-    raft::Ready rd = node_->ready();
-    Status persisted = store_->persist(rd.snapshot, rd.entries, rd.hard_state, rd.must_sync);
-    if (!persisted.ok()) {
+// The controller's side of raft::ReadyLoop: RocksDB persists inline (one write batch, fsynced
+// when the Ready says so); a failure there stops the process, since going on could break Raft's
+// safety.
+struct QuorumController::LoopDriver final : raft::ReadyLoop::Driver {
+  explicit LoopDriver(QuorumController& c) : c(c) {}
+  void persist(raft::Ready& rd, std::function<void()> persisted) override {
+    Status done = c.store_->persist(rd.snapshot, rd.entries, rd.hard_state, rd.must_sync);
+    if (!done.ok()) {
       FERRY_PANIC("[controller n={}] persisting the Raft log failed, stopping: {}",
-                  options_.node_id, persisted.error().to_string());
+                  c.options_.node_id, done.error().to_string());
     }
-    if (!rd.messages.empty()) transport_.send(std::move(rd.messages));
-    if (rd.snapshot) apply_snapshot(*rd.snapshot);
-    apply_entries(rd.committed_entries);
-    serve_read_states(rd.read_states);
-    node_->advance();
+    persisted();
+  }
+  void send(std::vector<raft::Message> messages) override {
+    c.transport_.send(std::move(messages));
+  }
+  void apply(const raft::Ready& rd) override {
+    if (rd.snapshot) c.apply_snapshot(*rd.snapshot);
+    c.apply_entries(rd.committed_entries);
+    c.serve_read_states(rd.read_states);
+  }
+  void advanced(const raft::Ready& rd) override {
     if (rd.soft_state) {
-      leader_ = rd.soft_state->leader.value();
-      log().info("[controller n={} t={}] role {} leader {}", options_.node_id, node_->term(),
+      c.leader_ = rd.soft_state->leader.value();
+      log().info("[controller n={} t={}] role {} leader {}", c.options_.node_id, c.node_->term(),
                  raft::role_name(rd.soft_state->role), rd.soft_state->leader);
     }
-    check_leadership();
+    c.check_leadership();
   }
+  QuorumController& c;
+};
+
+void QuorumController::process_ready() {
+  ready_loop_->run();
   after_apply();
 }
 
@@ -360,8 +376,9 @@ void QuorumController::become_active() {
   active_ = true;
   speculative_.emplace(committed_.fork());
   const int64_t now = clock_.monotonic_ms();
-  // Credit the election timeout (see "Heartbeats and broker leases" in the header).
-  sessions_.reset(committed_.current(), now - options_.election_timeout_ms);
+  // Credit half the election timeout (see "Heartbeats and broker leases" in the header): the
+  // whole of it would be safe, but brokers also need time to find the new controller.
+  sessions_.reset(committed_.current(), now - options_.election_timeout_ms / 2);
   last_caught_up_ms_.clear();
   last_contact_ms_.clear();
   log().info("[controller n={} t={}] active controller at offset {} ({} brokers, {} topics)",

@@ -41,9 +41,10 @@
 // voters stopped hearing from the old one at least one election timeout E before they elected
 // it (pre-vote and check-quorum refuse votes while a leader is heard), so every lease the old
 // leader confirmed was for a heartbeat sent at least E before this voter became active. On
-// becoming active every registered broker's session therefore counts from (now - E): a broker
-// that is gone is fenced E sooner than a full fresh session would allow, and no broker is fenced
-// before the lease it was granted ran out.
+// becoming active every registered broker's session may therefore count from as early as
+// (now - E) without fencing any broker before the lease it was granted ran out; it counts from
+// (now - E/2), so that a broker that is gone is fenced sooner than after a full fresh session
+// while live brokers keep about a second to find the new controller.
 #pragma once
 
 #include <atomic>
@@ -67,6 +68,7 @@
 #include "controller/quorum/options.h"
 #include "controller/quorum_admin.h"
 #include "controller/raft/raw_node.h"
+#include "controller/raft/ready_loop.h"
 #include "controller/store/metadata_store.h"
 
 namespace ferry::controller {
@@ -226,7 +228,10 @@ class QuorumController final : public ControllerApi, public MetadataSource {
   std::atomic<bool> stopped_{false};
 
   // Driver state (strand only).
+  struct LoopDriver;
   std::unique_ptr<raft::RawNode> node_;
+  std::unique_ptr<LoopDriver> loop_driver_;
+  std::unique_ptr<raft::ReadyLoop> ready_loop_;  // the Ready contract, shared with the simulation
   metadata::MetadataBuilder committed_;
   bool committed_dirty_ = false;
   bool ready_scheduled_ = false;

@@ -597,7 +597,7 @@ void Sim::controller_tick() {
     // A new active controller: sessions count from one election timeout ago (see
     // controller/quorum/quorum_controller.h, "Heartbeats and broker leases").
     controller_resume_pending_ = false;
-    sessions_.reset(builder_.current(), scheduler_.now_ms() - kElectionTimeoutMs);
+    sessions_.reset(builder_.current(), scheduler_.now_ms() - kElectionTimeoutMs / 2);
     trace("controller failover done: sessions reset");
   }
   const auto expired = sessions_.first_expired(builder_.current(), scheduler_.now_ms());

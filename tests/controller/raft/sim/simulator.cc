@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <queue>
@@ -15,6 +16,7 @@
 #include "common/bytes.h"
 #include "common/random.h"
 #include "controller/raft/raw_node.h"
+#include "controller/raft/ready_loop.h"
 #include "tests/controller/raft/sim/checker.h"
 #include "tests/controller/raft/sim/sim_disk.h"
 
@@ -112,7 +114,11 @@ struct SimNode {
   std::unique_ptr<MemoryStorage> storage;
   std::unique_ptr<SeededRandom> random;
   std::unique_ptr<RawNode> raft;
-  std::optional<Ready> in_flight;
+  // The production Ready loop (controller/raft/ready_loop.h) with this node's simulated disk.
+  std::unique_ptr<ReadyLoop::Driver> loop_driver;
+  std::unique_ptr<ReadyLoop> loop;
+  std::optional<Ready> in_flight;  // a copy of the Ready out for persistence (checker's view)
+  std::function<void()> persisted;
   std::vector<AppliedRecord> state_machine;  // applied entries, index 1..n
   std::map<LogIndex, Proposal> proposals;    // pending client proposals by index
   std::map<Bytes, PendingRead> reads;        // pending reads by context
@@ -155,6 +161,7 @@ class Simulator {
   SimResult run();
 
  private:
+  struct LoopDriver;
   // Scheduling.
   void schedule(int64_t delay_ms, EventKind kind, NodeId node = kNoNode,
                 std::shared_ptr<const Message> message = nullptr);
@@ -169,6 +176,7 @@ class Simulator {
   void start_node(SimNode& node);
   void crash_node(SimNode& node);
   void drive(SimNode& node);
+  void persist(SimNode& node, Ready& ready, std::function<void()> persisted);
   void persist_done(SimNode& node);
   void apply_ready(SimNode& node, const Ready& ready);
   void apply_entry(SimNode& node, const Entry& entry);
@@ -271,6 +279,19 @@ void Simulator::fail(std::string message) {
   if (!failure_) failure_ = std::move(message);
 }
 
+// The production ReadyLoop's driver over this simulator's disk, network and state machine.
+struct Simulator::LoopDriver final : ReadyLoop::Driver {
+  LoopDriver(Simulator& sim, SimNode& node) : sim(sim), node(node) {}
+  void persist(Ready& ready, std::function<void()> persisted) override {
+    sim.persist(node, ready, std::move(persisted));
+  }
+  void send(std::vector<Message> messages) override { sim.send(messages); }
+  void apply(const Ready& ready) override { sim.apply_ready(node, ready); }
+  void advanced(const Ready&) override { sim.maybe_compact(node); }
+  Simulator& sim;
+  SimNode& node;
+};
+
 // --- Node lifecycle
 // --------------------------------------------------------------------------------
 
@@ -287,6 +308,8 @@ void Simulator::start_node(SimNode& node) {
     return;
   }
   node.raft = std::move(created).value();
+  node.loop_driver = std::make_unique<LoopDriver>(*this, node);
+  node.loop = std::make_unique<ReadyLoop>(*node.raft, *node.loop_driver);
   node.up = true;
   checker_.on_restart(node.id, node.raft->status().commit);
   trace(fmt::format("n{} started (incarnation {}): term {} commit {} log [{}, {}]", node.id,
@@ -300,8 +323,11 @@ void Simulator::crash_node(SimNode& node) {
   const CrashReport report = node.disk.crash(rng_, options_.torn_chance);
   node.up = false;
   ++node.incarnation;
+  node.loop.reset();
+  node.loop_driver.reset();
   node.raft.reset();
   node.in_flight.reset();
+  node.persisted = nullptr;
   node.proposals.clear();
   node.reads.clear();
   checker_.on_crash(node.id, synced_commit);
@@ -312,12 +338,16 @@ void Simulator::crash_node(SimNode& node) {
   schedule(rng_.range(20, options_.max_down_ms), EventKind::kRestart, node.id);
 }
 
-// --- The driver: persist -> send -> apply -> advance
-// -----------------------------------------------
+// --- The driver: the production ReadyLoop over a simulated disk
+// ----------------------------------------------
 
 void Simulator::drive(SimNode& node) {
-  if (!node.up || node.in_flight || !node.raft->has_ready()) return;
-  Ready ready = node.raft->ready();
+  if (node.up) node.loop->run();
+}
+
+// The disk takes the Ready now and finishes within its latency (kPersistDone); the loop sends,
+// applies and advances only then.
+void Simulator::persist(SimNode& node, Ready& ready, std::function<void()> persisted) {
   checker_.on_ready(view(node, false), ready);
   std::optional<HardState> hard_state = ready.hard_state;
   if (options_.bug == SimBug::kForgetVote && hard_state) hard_state->vote = kNoNode;
@@ -327,7 +357,8 @@ void Simulator::drive(SimNode& node) {
     ready.messages.clear();
   }
   if (ready.hard_state) ready.hard_state = hard_state;
-  node.in_flight = std::move(ready);
+  node.in_flight = ready;
+  node.persisted = std::move(persisted);
   const int64_t latency = rng_.chance(options_.disk_slow_chance)
                               ? rng_.range(options_.disk_max_ms, options_.disk_slow_ms)
                               : rng_.range(0, options_.disk_max_ms);
@@ -335,7 +366,7 @@ void Simulator::drive(SimNode& node) {
 }
 
 void Simulator::persist_done(SimNode& node) {
-  Ready& ready = *node.in_flight;
+  const Ready& ready = *node.in_flight;
   if (ready.must_sync) node.disk.sync();
   // The driver's view of stable storage now holds this Ready.
   if (ready.snapshot) {
@@ -345,12 +376,10 @@ void Simulator::persist_done(SimNode& node) {
   Status appended = node.storage->append(ready.entries);
   if (!appended.ok()) fail("storage refused entries: " + appended.error().to_string());
   if (ready.hard_state) node.storage->set_hard_state(*ready.hard_state);
-  send(ready.messages);
-  apply_ready(node, ready);
-  node.raft->advance();
   node.in_flight.reset();
-  maybe_compact(node);
-  drive(node);
+  auto persisted = std::move(node.persisted);
+  node.persisted = nullptr;
+  persisted();  // send -> apply -> advance, then the loop goes on
 }
 
 void Simulator::apply_ready(SimNode& node, const Ready& ready) {
