@@ -116,31 +116,49 @@ Status Broker::start(std::vector<ListenerAddress> client_listeners) {
   return ok_status();
 }
 
-void Broker::announce_shutdown() {
+void Broker::controlled_shutdown() {
   controller::BrokerHeartbeatRequest request;
   {
     std::lock_guard lock(mutex_);
-    if (!registered_ || stopping_) return;
+    if (!registered_ || stopping_ || shutdown_announced_) return;
+    shutdown_announced_ = true;
     request.broker_id = node_id_;
     request.broker_epoch = broker_epoch_;
     request.current_metadata_offset = image_->offset;
     request.want_shutdown = true;
   }
-  // Controlled shutdown: the controller fences this broker and moves its leaderships, so the
-  // next start registers at once instead of waiting out this session.
-  auto done = std::make_shared<std::promise<void>>();
-  auto future = done->get_future();
-  controller_.broker_heartbeat(request,
-                               [done](controller::BrokerHeartbeatReply) { done->set_value(); });
-  if (future.wait_for(std::chrono::milliseconds(kShutdownHeartbeatTimeoutMs)) !=
+  // The controller fences this broker and moves its leaderships, so the next start registers at
+  // once instead of waiting out this session.
+  const int64_t deadline = clock_.monotonic_ms() + kShutdownHeartbeatTimeoutMs;
+  auto replied = std::make_shared<std::promise<LogIndex>>();
+  auto reply_future = replied->get_future();
+  controller_.broker_heartbeat(request, [replied](controller::BrokerHeartbeatReply reply) {
+    replied->set_value(reply.error == ErrorCode::NONE ? reply.metadata_offset : LogIndex(-1));
+  });
+  if (reply_future.wait_for(std::chrono::milliseconds(kShutdownHeartbeatTimeoutMs)) !=
       std::future_status::ready) {
     logger("broker")->warn("[node {}] the controller did not confirm the controlled shutdown",
                            node_id_);
+    return;
+  }
+  const LogIndex offset = reply_future.get();
+  if (offset < LogIndex(0)) return;
+  // Serve on until the partitions have seen their leadership move: clients still connected are
+  // then told NOT_LEADER_OR_FOLLOWER and find the new leaders before the listeners close.
+  auto caught_up = std::make_shared<std::promise<bool>>();
+  auto caught_up_future = caught_up->get_future();
+  wait_for_metadata(offset, std::max<int64_t>(deadline - clock_.monotonic_ms(), 0),
+                    [caught_up](bool ok) { caught_up->set_value(ok); });
+  if (caught_up_future.wait_for(std::chrono::milliseconds(kShutdownHeartbeatTimeoutMs + 1000)) !=
+          std::future_status::ready ||
+      !caught_up_future.get()) {
+    logger("broker")->warn("[node {}] controlled shutdown: metadata offset {} not reached",
+                           node_id_, offset);
   }
 }
 
 void Broker::shutdown() {
-  announce_shutdown();
+  controlled_shutdown();
   std::shared_ptr<TimerHandle> timer, lease_timer;
   std::vector<std::shared_ptr<MetadataWaiter>> waiters;
   {
@@ -166,19 +184,24 @@ metadata::MetadataImagePtr Broker::image() const {
 }
 
 void Broker::on_image(const metadata::MetadataImagePtr& image) {
-  std::vector<std::shared_ptr<MetadataWaiter>> ready;
   {
     std::lock_guard lock(mutex_);
     if (stopping_ || image->offset < image_->offset) return;  // stale or late delivery
+  }
+  // The partitions first, then the image that Metadata answers from: a client told that this
+  // broker leads a partition then finds it leading. (Clients treat NOT_LEADER_OR_FOLLOWER as
+  // retriable, but some give up after a few quick retries, and a restarted broker takes a few
+  // milliseconds per partition to become leader.)
+  partitions_->apply(cluster_assignment(*image, node_id_, inter_broker_listener_));
+  std::vector<std::shared_ptr<MetadataWaiter>> ready;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ || image->offset < image_->offset) return;  // a newer one was published
     image_ = image;
     auto it = std::partition(metadata_waiters_.begin(), metadata_waiters_.end(),
                              [&](const auto& w) { return w->offset > image->offset; });
     ready.assign(it, metadata_waiters_.end());
     metadata_waiters_.erase(it, metadata_waiters_.end());
-  }
-  partitions_->apply(cluster_assignment(*image, node_id_, inter_broker_listener_));
-  {
-    std::lock_guard lock(mutex_);
     update_lease_locked(clock_.monotonic_ms());
   }
   apply_lease();

@@ -72,9 +72,15 @@ class Broker {
   // heartbeating. `client_listeners` are the bound Kafka listeners (ports resolved), which are
   // advertised unless advertised.listeners says otherwise.
   Status start(std::vector<ListenerAddress> client_listeners);
-  // Tells the controller (controlled shutdown: fenced, leaderships moved, so a restart registers
-  // at once), stops heartbeating, closes partitions cleanly (clean-shutdown markers).
-  // Idempotent.
+  // Controlled shutdown, the first step of a graceful stop (as in Kafka): the controller fences
+  // this broker and moves its leaderships to other ISR members while the broker still answers
+  // clients, who learn the new leaders from NOT_LEADER_OR_FOLLOWER and Metadata; parked acks=all
+  // produces end as this broker stops leading. Returns once this broker's image includes the
+  // change (or after a bounded wait when the controller cannot be reached). A restart then
+  // registers at once. Idempotent.
+  void controlled_shutdown();
+  // Controlled shutdown if not done yet, then stops heartbeating and closes partitions cleanly
+  // (clean-shutdown markers). Idempotent.
   void shutdown();
 
   const config::BrokerConfig& config() const { return config_; }
@@ -106,7 +112,6 @@ class Broker {
   void register_with_controller();
   void schedule_heartbeat(int64_t delay_ms);
   void heartbeat();
-  void announce_shutdown();
   void on_heartbeat_reply(const controller::BrokerHeartbeatReply& reply, int64_t sent_ms);
   void update_lease_locked(int64_t now_ms);
   void apply_lease();
@@ -132,6 +137,7 @@ class Broker {
   bool ready_ = false;
   std::condition_variable ready_cv_;
   bool stopping_ = false;
+  bool shutdown_announced_ = false;
   std::shared_ptr<TimerHandle> heartbeat_timer_;
   // The lease: valid until lease_deadline_ms_ (monotonic) once the image reached
   // lease_metadata_offset_; lease_valid_ is what the partitions were last told.

@@ -203,6 +203,11 @@ int run(const config::BrokerConfig& config) {
 
   const int signal_number = wait_for_signal();
   log->info("received signal {}, shutting down", signal_number);
+  // Kafka's order: leaderships move while this broker still answers (clients follow
+  // NOT_LEADER_OR_FOLLOWER to the new leaders), then the listeners drain and close, then the
+  // partitions close. Closing the listeners first would leave the partitions without a reachable
+  // leader until the controller noticed.
+  if (broker) broker->controlled_shutdown();
   for (auto& s : servers)
     s->stop(5000);
   if (broker) broker->shutdown();

@@ -306,6 +306,10 @@ void ReplicaManager::shutdown() {
   std::vector<std::shared_ptr<ReplicaFetcher>> fetchers;
   std::shared_ptr<TimerHandle> background, isr;
   {
+    // After an apply() in progress, which checked stopped_ only on entry and would otherwise go
+    // on creating fetchers and followers after they were all stopped here (a metadata update
+    // racing a SIGTERM: the broker then exited with timers of unstopped fetchers pending).
+    std::lock_guard apply_lock(apply_mutex_);
     std::lock_guard lock(mutex_);
     if (stopped_) return;
     stopped_ = true;

@@ -146,7 +146,7 @@ class ReplicaManager {
   std::shared_ptr<TimerHandle> background_timer_;
   std::shared_ptr<TimerHandle> isr_timer_;
 
-  std::mutex apply_mutex_;  // serialises apply(); taken before mutex_
+  std::mutex apply_mutex_;  // serialises apply() and shutdown(); taken before mutex_
   std::map<std::string, std::map<std::string, std::string>> applied_configs_;
   std::optional<ClusterAssignment> last_assignment_;
 };

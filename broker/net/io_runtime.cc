@@ -1,4 +1,8 @@
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <list>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -12,6 +16,9 @@
 namespace ferry::net {
 
 namespace asio = boost::asio;
+
+// How long stop() lets the io threads finish what is left before stopping them.
+constexpr int64_t kWindDownMs = 2000;
 
 namespace {
 
@@ -31,6 +38,7 @@ class AsioTimer final : public TimerHandle {
   }
   asio::steady_timer timer;
   std::atomic<int> state{kPending};
+  std::list<std::weak_ptr<AsioTimer>>::iterator registered;  // in AsioExecutor::timers_
 };
 
 class AsioExecutor final : public Executor {
@@ -40,15 +48,42 @@ class AsioExecutor final : public Executor {
   std::shared_ptr<TimerHandle> schedule_after(int64_t delay_ms,
                                               std::function<void()> task) override {
     auto timer = std::make_shared<AsioTimer>(io_);
+    {
+      std::lock_guard lock(mutex_);
+      timer->registered = timers_.insert(timers_.end(), timer);
+    }
     timer->timer.expires_after(std::chrono::milliseconds(std::max<int64_t>(0, delay_ms)));
-    timer->timer.async_wait([timer, task = std::move(task)](const boost::system::error_code&) {
-      if (timer->fire()) task();
-    });
+    timer->timer.async_wait(
+        [this, timer, task = std::move(task)](const boost::system::error_code&) {
+          {
+            std::lock_guard lock(mutex_);
+            timers_.erase(timer->registered);
+          }
+          if (timer->fire()) task();
+        });
     return timer;
+  }
+
+  // Cancels every pending timer for real (its task will not run) so that its handler completes
+  // now, on an io thread, while what the task refers to still exists. Runs on an io thread.
+  void cancel_all_timers() {
+    std::vector<std::shared_ptr<AsioTimer>> live;
+    {
+      std::lock_guard lock(mutex_);
+      for (auto& weak : timers_) {
+        if (auto t = weak.lock()) live.push_back(std::move(t));
+      }
+    }
+    for (auto& t : live) {
+      t->cancel();
+      t->timer.cancel();
+    }
   }
 
  private:
   asio::io_context& io_;
+  std::mutex mutex_;
+  std::list<std::weak_ptr<AsioTimer>> timers_;  // scheduled, handler not run yet
 };
 
 }  // namespace
@@ -56,8 +91,13 @@ class AsioExecutor final : public Executor {
 struct IoRuntime::Impl {
   explicit Impl(int threads) : work(asio::make_work_guard(io)), executor(io) {
     FERRY_ASSERT(threads > 0, "an io runtime needs at least one thread");
+    running = threads;
     for (int i = 0; i < threads; ++i) {
-      workers.emplace_back([this] { io.run(); });
+      workers.emplace_back([this] {
+        io.run();
+        std::lock_guard lock(mutex);
+        if (--running == 0) all_returned.notify_all();
+      });
     }
   }
   asio::io_context io;
@@ -65,6 +105,9 @@ struct IoRuntime::Impl {
   AsioExecutor executor;
   std::vector<std::thread> workers;
   std::atomic<bool> stopped{false};
+  std::mutex mutex;
+  std::condition_variable all_returned;
+  int running = 0;
 };
 
 IoRuntime::IoRuntime(int threads) : impl_(std::make_unique<Impl>(threads)) {}
@@ -83,7 +126,18 @@ void* IoRuntime::native() {
 
 void IoRuntime::stop() {
   if (impl_->stopped.exchange(true)) return;
+  // Wind down rather than abandon: handlers left in the io_context would be destroyed with it,
+  // after the objects their captures point to (partitions, parked fetches, fetchers) are gone,
+  // which crashed ferryd at exit. The owners have stopped issuing work by now; cancel what is
+  // still scheduled and let the threads return by themselves once nothing is left (bounded: a
+  // socket somebody left open keeps the context busy, then it is stopped as before).
   impl_->work.reset();
+  asio::post(impl_->io, [impl = impl_.get()] { impl->executor.cancel_all_timers(); });
+  {
+    std::unique_lock lock(impl_->mutex);
+    impl_->all_returned.wait_for(lock, std::chrono::milliseconds(kWindDownMs),
+                                 [&] { return impl_->running == 0; });
+  }
   impl_->io.stop();
   for (auto& t : impl_->workers) {
     if (t.joinable()) t.join();

@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 
 #include "tests/support/tcp_client.h"
@@ -178,6 +180,23 @@ TEST_F(KafkaServerTest, stop_lets_in_flight_requests_finish) {
   answer.join();
   EXPECT_EQ(client.read_frame(), (std::vector<uint8_t>{7}));
   EXPECT_EQ(server_->connection_count(), 0u);
+}
+
+// stop() winds the io threads down: a timer still scheduled is cancelled (its task does not run)
+// and its handler, with everything it captured, is gone when stop() returns, not left for the
+// io_context's destructor after what the captures point to was destroyed (a crash at exit).
+TEST(IoRuntime, stop_cancels_scheduled_timers_and_releases_their_handlers) {
+  IoRuntime runtime(2);
+  auto sentinel = std::make_shared<int>(7);
+  std::weak_ptr<int> watch = sentinel;
+  std::atomic<bool> ran{false};
+  auto timer = runtime.executor().schedule_after(
+      600'000, [sentinel = std::move(sentinel), &ran] { ran = *sentinel == 7; });
+  timer.reset();
+  ASSERT_FALSE(watch.expired());
+  runtime.stop();
+  EXPECT_TRUE(watch.expired());
+  EXPECT_FALSE(ran.load());
 }
 
 }  // namespace
