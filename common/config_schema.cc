@@ -36,10 +36,20 @@ constexpr std::array kSchema = {
   KeySpec{"broker.session.timeout.ms", Type::kInt, "2000",
     "A broker that has not heartbeated for this long is fenced and loses its leaderships; a "
     "broker stops leading this long after the send time of its last successful heartbeat (its "
-    "lease). Kafka's default is 9000; Ferry's is short so that a killed leader is replaced "
-    "within about 3 s. Raise it where brokers may pause longer (overloaded disks, VM stalls): a "
-    "pause longer than this moves the broker's leaderships away.",
+    "lease). Kafka's default is 9000; Ferry's is short so that a leader that stops answering "
+    "(host down, network partition) is replaced within about 3 s; a killed process on a running "
+    "host is usually fenced sooner (broker.liveness.probe.after.ms). Raise it where brokers may "
+    "pause longer (overloaded disks, VM stalls): a pause longer than this moves the broker's "
+    "leaderships away.",
     "", 1, kIntMax},
+  KeySpec{"broker.liveness.probe.after.ms", Type::kInt, "500",
+    "After this long without a heartbeat from a broker, the active controller opens a TCP "
+    "connection to each of the broker's registered listeners. If every one is refused (the host "
+    "answers but no process listens: the broker was killed or crashed) the broker is fenced at "
+    "once instead of at broker.session.timeout.ms, so its leaderships move in about this long. "
+    "A probe that connects, times out or cannot reach the host proves nothing and the session "
+    "runs its course. 0 disables probing. Ferry only; Kafka always waits for the session.",
+    "", 0, kIntMax},
   KeySpec{"log.dirs", Type::kList, "./ferry-data",
     "Directories holding partition logs. The first also holds the controller metadata unless "
     "metadata.log.dir is set."},

@@ -6,8 +6,8 @@
 // MetadataSource the co-located broker uses (proposing locally when this voter is the active
 // controller, forwarding to the active controller otherwise).
 //
-// connect_to_quorum (process.roles=broker only): a ControllerApi / MetadataSource backed by gRPC
-// to the voters, following the metadata log as an observer.
+// QuorumClient (process.roles=broker only): a ControllerApi / MetadataSource backed by gRPC to
+// the voters (RemoteControllerApi, controller/grpc/), following the metadata log as an observer.
 #pragma once
 
 #include <memory>

@@ -22,13 +22,15 @@ using controller::BrokerRegistrationRequest;
 
 void BrokerSessions::reset(const MetadataImage& image, int64_t now_ms) {
   last_contact_ms_.clear();
+  gone_.clear();
   for (const auto& [id, broker] : image.brokers)
     last_contact_ms_[id] = now_ms;
 }
 
 bool BrokerSessions::has_valid_session(NodeId broker, int64_t now_ms) const {
   const auto it = last_contact_ms_.find(broker);
-  return it != last_contact_ms_.end() && now_ms - it->second <= session_timeout_ms_;
+  return it != last_contact_ms_.end() && now_ms - it->second <= session_timeout_ms_ &&
+         !gone_.contains(broker);
 }
 
 std::optional<NodeId> BrokerSessions::first_expired(const MetadataImage& image,
@@ -38,6 +40,24 @@ std::optional<NodeId> BrokerSessions::first_expired(const MetadataImage& image,
     if (!has_valid_session(id, now_ms)) return id;
   }
   return std::nullopt;
+}
+
+std::vector<NodeId> BrokerSessions::quiet(const MetadataImage& image, int64_t now_ms,
+                                          int64_t quiet_ms) const {
+  std::vector<NodeId> out;
+  for (const auto& [id, broker] : image.brokers) {
+    if (broker.fenced || gone_.contains(id)) continue;
+    const auto it = last_contact_ms_.find(id);
+    if (it == last_contact_ms_.end() || now_ms - it->second >= quiet_ms) out.push_back(id);
+  }
+  return out;
+}
+
+void BrokerSessions::mark_gone(NodeId broker, int64_t probe_started_ms) {
+  const auto it = last_contact_ms_.find(broker);
+  // Strictly before: a heartbeat received in the probe's first millisecond may have come from a
+  // process that started listening just after the refused connect.
+  if (it == last_contact_ms_.end() || it->second < probe_started_ms) gone_.insert(broker);
 }
 
 namespace {

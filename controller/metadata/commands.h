@@ -21,6 +21,8 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
+#include <set>
 #include <vector>
 
 #include "common/config.h"
@@ -38,6 +40,8 @@ struct CommandConfig {
   bool unclean_leader_election = false;
   bool delete_topic_enable = true;
   int64_t broker_session_timeout_ms = 9000;
+  // broker.liveness.probe.after.ms: probe a broker this long without a heartbeat; 0: never.
+  int64_t broker_probe_after_ms = 0;
   int32_t producer_id_block_size = 1000;
   // Upper bound on partitions one request may create (a Raft entry must stay reasonable).
   int32_t max_partitions_per_request = 100000;
@@ -81,17 +85,35 @@ class BrokerSessions {
   explicit BrokerSessions(int64_t session_timeout_ms) : session_timeout_ms_(session_timeout_ms) {}
 
   void reset(const MetadataImage& image, int64_t now_ms);
-  void touch(NodeId broker, int64_t now_ms) { last_contact_ms_[broker] = now_ms; }
-  void remove(NodeId broker) { last_contact_ms_.erase(broker); }
-  // The broker has heartbeated (or registered) within the session timeout.
+  void touch(NodeId broker, int64_t now_ms) {
+    last_contact_ms_[broker] = now_ms;
+    gone_.erase(broker);
+  }
+  void remove(NodeId broker) {
+    last_contact_ms_.erase(broker);
+    gone_.erase(broker);
+  }
+  // The broker has heartbeated (or registered) within the session timeout and has not been
+  // proven gone since.
   bool has_valid_session(NodeId broker, int64_t now_ms) const;
-  // An unfenced broker of `image` whose session has expired, if any (lowest id first).
+  // An unfenced broker of `image` whose session has expired or who was proven gone, if any
+  // (lowest id first).
   std::optional<NodeId> first_expired(const MetadataImage& image, int64_t now_ms) const;
   int64_t session_timeout_ms() const { return session_timeout_ms_; }
+
+  // Early fencing of dead processes (QuorumController, "Liveness probes"). quiet(): the
+  // unfenced brokers, not yet proven gone, that have not been heard from for `quiet_ms`: the
+  // controller probes them. mark_gone(): a probe started at `probe_started_ms` found nothing
+  // listening on any of the broker's endpoints; unless the broker has been heard from since then
+  // (a heartbeat that raced the probe), its session ends now.
+  std::vector<NodeId> quiet(const MetadataImage& image, int64_t now_ms, int64_t quiet_ms) const;
+  void mark_gone(NodeId broker, int64_t probe_started_ms);
+  bool proven_gone(NodeId broker) const { return gone_.contains(broker); }
 
  private:
   int64_t session_timeout_ms_;
   std::map<NodeId, int64_t> last_contact_ms_;
+  std::set<NodeId> gone_;
 };
 
 // Registration: a new broker epoch (= `record_offset`, the Raft index the record will get, as

@@ -406,6 +406,7 @@ CommandConfig CommandConfig::from(const config::BrokerConfig& config) {
   c.unclean_leader_election = config.get_bool("unclean.leader.election.enable");
   c.delete_topic_enable = config.get_bool("delete.topic.enable");
   c.broker_session_timeout_ms = config.get_long("broker.session.timeout.ms");
+  c.broker_probe_after_ms = config.get_long("broker.liveness.probe.after.ms");
   return c;
 }
 

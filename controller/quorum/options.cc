@@ -1,11 +1,13 @@
 #include "controller/quorum/options.h"
-#include "common/parse.h"
 
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
+#include <random>
 
 #include <fmt/format.h>
+
+#include "common/parse.h"
 
 namespace ferry::controller {
 
@@ -85,6 +87,8 @@ Result<QuorumOptions> QuorumOptions::from(const config::BrokerConfig& config, bo
       static_cast<uint64_t>(config.get_long("metadata.log.max.record.bytes.between.snapshots"));
   o.snapshot_keep_entries = config.get_int("metadata.log.snapshot.retain.entries");
   o.commands = metadata::CommandConfig::from(config);
+  std::random_device device;
+  o.seed = (uint64_t{device()} << 32) ^ device();
   return o;
 }
 

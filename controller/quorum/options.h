@@ -42,6 +42,10 @@ struct QuorumOptions {
   // A request waiting for its entry to commit fails with REQUEST_TIMED_OUT after this long.
   int64_t request_timeout_ms = 30000;
   metadata::CommandConfig commands;
+  // Seeds the controller's one RNG (randomised election timeouts, generated cluster and topic
+  // ids). from() draws it from the OS, so voters started together do not time out in step; a
+  // test sets its own and prints it, and the controller logs it at start-up.
+  uint64_t seed = 1;
 
   // From the broker config: node.id, controller.quorum.voters (which must include node.id for
   // a voter), metadata.log.dir (default <first log dir>/__cluster_metadata), the timeouts.

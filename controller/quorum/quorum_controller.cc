@@ -2,8 +2,6 @@
 // and leadership transitions (see quorum_controller.h). Requests are in quorum_requests.cc.
 #include "controller/quorum/quorum_controller.h"
 
-#include <random>
-
 #include <fmt/format.h>
 #include <boost/asio/post.hpp>
 
@@ -18,11 +16,6 @@ spdlog::logger& log() {
   return *logger;
 }
 
-uint64_t fresh_seed() {
-  std::random_device device;
-  return (uint64_t{device()} << 32) ^ device();
-}
-
 }  // namespace
 
 QuorumController::QuorumController(QuorumOptions options, std::unique_ptr<MetadataStore> store,
@@ -31,7 +24,7 @@ QuorumController::QuorumController(QuorumOptions options, std::unique_ptr<Metada
       store_(std::move(store)),
       transport_(transport),
       clock_(clock),
-      random_(fresh_seed()),
+      random_(options_.seed),
       strand_(boost::asio::make_strand(io_.get_executor())),
       tick_timer_(strand_),
       sessions_(options_.commands.broker_session_timeout_ms),
@@ -223,6 +216,7 @@ void QuorumController::on_tick() {
   process_ready();
   if (active_) {
     track_followers(now);
+    probe_quiet_brokers(now);
     fence_expired_brokers(now);
   }
   expire_pending(now);
@@ -379,6 +373,7 @@ void QuorumController::become_active() {
   // Credit half the election timeout (see "Heartbeats and broker leases" in the header): the
   // whole of it would be safe, but brokers also need time to find the new controller.
   sessions_.reset(committed_.current(), now - options_.election_timeout_ms / 2);
+  probe_started_ms_.clear();
   last_caught_up_ms_.clear();
   last_contact_ms_.clear();
   log().info("[controller n={} t={}] active controller at offset {} ({} brokers, {} topics)",

@@ -35,6 +35,18 @@
 // Broker sessions live only in the active controller's memory. Every tick, the active controller
 // fences one broker whose session expired, moving its leaderships to other ISR members.
 //
+// Liveness probes (broker.liveness.probe.after.ms, liveness_probe.h). A session alone makes a
+// killed leader's partitions wait broker.session.timeout.ms. So a broker not heard from for the
+// probe delay gets a TCP connect to each listener it registered; when all are refused, nothing
+// listens there any more: the process is dead (a live ferryd, even a stopped one, keeps its
+// listeners until its shutdown has begun; then it serves no new requests). Its session ends at
+// once and its leaderships move. The lease argument below assumes the broker might still act
+// until its lease runs out; a process that no longer exists cannot. What this trusts is the
+// refusal: a firewall that answers a partitioned live broker's port with TCP resets would make
+// that broker look dead, and it would keep leading, without acks=all being affected (its ISR
+// followers move to the new leader epoch), until its lease ran out. Timeouts and unreachable
+// hosts prove nothing.
+//
 // Heartbeats and broker leases (broker/broker.h, THE LEASE). A heartbeat is answered only after
 // a read-index round (Raft thesis 6.4) started after it arrived has confirmed that this voter
 // still leads: a deposed leader that has not noticed yet cannot hand out leases. A new leader's
@@ -204,6 +216,7 @@ class QuorumController final : public ControllerApi, public MetadataSource {
   void expire_pending(int64_t now_ms);
   std::string not_controller_message() const;
   void fence_expired_brokers(int64_t now_ms);
+  void probe_quiet_brokers(int64_t now_ms);
   void propose_cluster_id();
   void answer_fetch_waiters(bool expired_only, int64_t now_ms);
   MetadataFetch read_committed(LogIndex fetch_offset, uint64_t max_bytes);
@@ -241,6 +254,7 @@ class QuorumController final : public ControllerApi, public MetadataSource {
   bool active_ = false;               // leading and caught up: commands are served
   std::optional<metadata::MetadataBuilder> speculative_;
   metadata::BrokerSessions sessions_;
+  std::map<NodeId, int64_t> probe_started_ms_;   // the last liveness probe of each broker
   std::vector<std::function<void()>> deferred_;  // commands waiting for the leader to be active
   uint64_t next_confirmation_ = 1;
   std::map<uint64_t, std::function<void(bool)>> confirmations_;  // read-index context -> waiter

@@ -1,10 +1,13 @@
 // The request half of QuorumController: commands against the speculative image, proposals
 // waiting for commit, metadata fetches for observers, describe-quorum (see
 // quorum_controller.h).
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <boost/asio/post.hpp>
 
 #include "common/log.h"
+#include "controller/quorum/liveness_probe.h"
 #include "controller/quorum/quorum_controller.h"
 
 namespace ferry::controller {
@@ -214,11 +217,44 @@ void QuorumController::fence_expired_brokers(int64_t now_ms) {
   const auto& image = speculative_->current();
   const auto expired = sessions_.first_expired(image, now_ms);
   if (!expired) return;
-  log().info("[controller n={}] fencing broker {}: no heartbeat for {} ms", options_.node_id,
-             *expired, sessions_.session_timeout_ms());
+  if (sessions_.proven_gone(*expired)) {
+    log().info(
+        "[controller n={}] fencing broker {}: every listener it registered refused a "
+        "connection (its process is gone)",
+        options_.node_id, *expired);
+  } else {
+    log().info("[controller n={}] fencing broker {}: no heartbeat for {} ms", options_.node_id,
+               *expired, sessions_.session_timeout_ms());
+  }
   metadata::Records records = metadata::plan_fence_broker(image, *expired, options_.commands);
   if (!records.empty())
     propose_internal(std::move(records), fmt::format("fence broker {}", *expired));
+}
+
+void QuorumController::probe_quiet_brokers(int64_t now_ms) {
+  const int64_t after = options_.commands.broker_probe_after_ms;
+  if (after <= 0) return;
+  // A probe of a dead process ends in well under a millisecond (a refused connect); one that
+  // times out proves nothing. Bounding it by the probe delay keeps one probe per broker at a time.
+  const int64_t timeout_ms = std::min<int64_t>(after, 1000);
+  const auto& image = speculative_->current();
+  for (const NodeId id : sessions_.quiet(image, now_ms, after)) {
+    auto [it, fresh] = probe_started_ms_.try_emplace(id, now_ms);
+    if (!fresh) {
+      if (now_ms - it->second < after) continue;
+      it->second = now_ms;
+    }
+    const metadata::BrokerRegistration* broker = image.broker(id);
+    if (broker == nullptr) continue;
+    probe_endpoints(strand_, broker->endpoints, timeout_ms,
+                    [this, id, started = now_ms, term = leading_term_](ProbeVerdict verdict) {
+                      if (verdict != ProbeVerdict::kGone) return;
+                      if (stopping_ || !active_ || leading_term_ != term) return;
+                      sessions_.mark_gone(id, started);
+                      fence_expired_brokers(clock_.monotonic_ms());
+                      process_ready();
+                    });
+  }
 }
 
 void QuorumController::propose_cluster_id() {

@@ -15,6 +15,7 @@
 #include "controller/grpc/remote_api.h"
 #include "controller/quorum/options.h"
 #include "controller/quorum_admin.h"
+#include "tests/support/listening_socket.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
 
@@ -99,7 +100,9 @@ TEST_F(ServerTest, a_pure_broker_registers_heartbeats_creates_a_topic_and_sees_i
   r.broker_id = NodeId(7);
   SeededRandom random(seed_from_env());
   r.incarnation_id = Uuid::random(random);
-  r.endpoints = {metadata::Endpoint{"PLAINTEXT", "127.0.0.1", 9092}};
+  // A listening endpoint: the controller's liveness probe would fence a port nobody listens on.
+  test::ListeningSocket listener;
+  r.endpoints = {metadata::Endpoint{"PLAINTEXT", "127.0.0.1", listener.port()}};
   auto reg = await<BrokerRegistrationReply>([&](auto cb) { api.register_broker(r, cb); });
   ASSERT_EQ(reg.error, ErrorCode::NONE) << reg.message;
   ASSERT_TRUE(wait_until([&] { return metadata.image()->offset >= reg.committed_offset; }));

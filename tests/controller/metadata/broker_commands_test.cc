@@ -137,6 +137,31 @@ TEST_F(BrokerCommandsTest, expired_sessions_are_found_and_fencing_moves_leadersh
   EXPECT_EQ(sessions_.first_expired(image(), now_ms_), std::nullopt);  // fenced: not again
 }
 
+TEST_F(BrokerCommandsTest, quiet_brokers_are_listed_and_a_proven_gone_one_expires_at_once) {
+  start_brokers(3);
+  now_ms_ += 400;
+  sessions_.touch(NodeId(2), now_ms_);
+  sessions_.touch(NodeId(3), now_ms_ - 100);
+  EXPECT_EQ(sessions_.quiet(image(), now_ms_, 300), nodes({1}));
+  EXPECT_EQ(sessions_.quiet(image(), now_ms_, 100), nodes({1, 3}));
+
+  // A probe of broker 3 started before its last heartbeat proves nothing.
+  sessions_.mark_gone(NodeId(3), now_ms_ - 100);
+  EXPECT_FALSE(sessions_.proven_gone(NodeId(3)));
+  EXPECT_TRUE(sessions_.has_valid_session(NodeId(3), now_ms_));
+
+  sessions_.mark_gone(NodeId(1), now_ms_);
+  EXPECT_TRUE(sessions_.proven_gone(NodeId(1)));
+  EXPECT_FALSE(sessions_.has_valid_session(NodeId(1), now_ms_));  // 400 ms < the 9 s session
+  EXPECT_EQ(sessions_.quiet(image(), now_ms_, 100), nodes({3}));  // not probed again
+  ASSERT_EQ(sessions_.first_expired(image(), now_ms_), NodeId(1));
+
+  // A new incarnation may register at once, and a heartbeat clears the verdict.
+  ASSERT_EQ(register_broker(registration(1)).error, ErrorCode::NONE);
+  EXPECT_FALSE(sessions_.proven_gone(NodeId(1)));
+  EXPECT_TRUE(sessions_.has_valid_session(NodeId(1), now_ms_));
+}
+
 TEST_F(BrokerCommandsTest, the_last_isr_member_stays_and_the_partition_waits_without_leader) {
   start_brokers(2);
   create_assigned("t", {{1, 2}});

@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -14,6 +15,7 @@
 #include "controller/grpc/metadata_follower.h"
 #include "controller/server.h"
 #include "tests/controller/process/ferryd_cluster.h"
+#include "tests/support/listening_socket.h"
 #include "tests/support/temp_dir.h"
 
 namespace ferry {
@@ -38,10 +40,18 @@ T await(const std::function<void(std::function<void(T)>)>& start, int64_t timeou
   return future.get();
 }
 
-// A broker as the controller sees it: a QuorumClient that registers and heartbeats.
+// A broker as the controller sees it: a QuorumClient that registers and heartbeats. Its
+// registered endpoint is a socket that listens (a live process) unless `listening` is false
+// (a port where nothing listens: what a killed broker leaves; the controller's liveness probe
+// fences it as soon as it falls quiet).
 class FakeBroker {
  public:
-  FakeBroker(const ControllerProcessCluster& cluster, int id) : id_(id) {
+  FakeBroker(const ControllerProcessCluster& cluster, int id, bool listening = true)
+      : id_(id), port_(free_port()) {
+    if (listening) {
+      listener_.emplace();
+      port_ = listener_->port();
+    }
     auto client = QuorumClient::connect(cluster.broker_config(id));
     EXPECT_TRUE(client.ok());
     client_ = std::move(client).value();
@@ -59,7 +69,7 @@ class FakeBroker {
     r.broker_id = NodeId(id_);
     SeededRandom random(seed_from_env() + static_cast<uint64_t>(id_));
     r.incarnation_id = Uuid::random(random);
-    r.endpoints = {metadata::Endpoint{"PLAINTEXT", "127.0.0.1", 9000 + id_}};
+    r.endpoints = {metadata::Endpoint{"PLAINTEXT", "127.0.0.1", port_}};
     auto reply = await<BrokerRegistrationReply>([&](auto cb) { api().register_broker(r, cb); });
     ASSERT_EQ(reply.error, ErrorCode::NONE) << reply.message;
     epoch_ = reply.broker_epoch;
@@ -89,9 +99,13 @@ class FakeBroker {
     hb.current_metadata_offset = metadata().image()->offset;
     return await<BrokerHeartbeatReply>([&](auto cb) { api().broker_heartbeat(hb, cb); });
   }
+  // Connections (liveness probes) accepted on the endpoint since the last call.
+  int accept_probes() { return listener_ ? listener_->accept_pending() : 0; }
 
  private:
   int id_;
+  std::optional<ferry::test::ListeningSocket> listener_;
+  int port_;
   BrokerEpoch epoch_{-1};
   std::unique_ptr<QuorumClient> client_;
   std::thread heart_;
@@ -314,6 +328,68 @@ TEST_F(QuorumProcessTest,
   EXPECT_EQ(p1.leader_epoch, LeaderEpoch(0));
   EXPECT_EQ(p1.isr, std::vector<NodeId>{NodeId(102)});
   EXPECT_FALSE(image->broker(NodeId(102))->fenced);
+}
+
+// Leader of partition 0 of a new topic `name` on brokers {leader, other}; waits until `via`
+// sees it.
+void create_led_by(FakeBroker& via, const std::string& name, int leader, int other) {
+  CreateTopicSpec spec;
+  spec.name = name;
+  spec.assignments = {{0, {NodeId(leader), NodeId(other)}}};
+  auto r = await<std::vector<CreateTopicResult>>(
+      [&](auto cb) { via.api().create_topics({spec}, false, cb); });
+  ASSERT_EQ(r[0].error, ErrorCode::NONE) << r[0].message;
+  ASSERT_TRUE(
+      eventually([&] { return via.metadata().image()->offset >= r[0].committed_offset; }, 20000));
+  ASSERT_EQ(via.metadata().image()->topic(name)->partitions[0].leader, NodeId(leader));
+}
+
+// The session is ten minutes: only the liveness probe can fence within the test's bound.
+TEST_F(QuorumProcessTest, a_quiet_broker_whose_endpoint_refuses_connections_is_fenced_at_once) {
+  start_cluster(
+      {{"broker.session.timeout.ms", "600000"}, {"broker.liveness.probe.after.ms", "300"}});
+  FakeBroker gone(*cluster_, 101, /*listening=*/false);
+  FakeBroker live(*cluster_, 102);
+  ASSERT_NO_FATAL_FAILURE(gone.start());
+  ASSERT_NO_FATAL_FAILURE(live.start());
+  ASSERT_NO_FATAL_FAILURE(create_led_by(live, "probed", 101, 102));
+
+  gone.stop_heartbeats();
+  ASSERT_TRUE(eventually(
+      [&] {
+        const auto image = live.metadata().image();
+        return image->broker(NodeId(101))->fenced &&
+               image->topic("probed")->partitions[0].leader == NodeId(102);
+      },
+      20000))
+      << cluster_->log_tails();
+  EXPECT_FALSE(live.metadata().image()->broker(NodeId(102))->fenced);
+}
+
+TEST_F(QuorumProcessTest, a_quiet_broker_that_still_listens_keeps_its_session) {
+  start_cluster(
+      {{"broker.session.timeout.ms", "600000"}, {"broker.liveness.probe.after.ms", "300"}});
+  FakeBroker stalled(*cluster_, 101);  // listening, like a SIGSTOPped or partitioned broker
+  FakeBroker live(*cluster_, 102);
+  ASSERT_NO_FATAL_FAILURE(stalled.start());
+  ASSERT_NO_FATAL_FAILURE(live.start());
+  ASSERT_NO_FATAL_FAILURE(create_led_by(live, "kept", 101, 102));
+
+  stalled.stop_heartbeats();
+  int probes = 0;
+  // Two probes: the controller has had the first one's verdict before it starts the second.
+  ASSERT_TRUE(eventually(
+      [&] {
+        probes += stalled.accept_probes();
+        return probes >= 2;
+      },
+      20000))
+      << cluster_->log_tails();
+  // A barrier: once this topic is in the image, so is anything the controller did before.
+  ASSERT_NO_FATAL_FAILURE(create_led_by(live, "barrier", 102, 101));
+  const auto image = live.metadata().image();
+  EXPECT_FALSE(image->broker(NodeId(101))->fenced);
+  EXPECT_EQ(image->topic("kept")->partitions[0].leader, NodeId(101));
 }
 
 }  // namespace

@@ -6,11 +6,15 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <future>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <random>
 #include <set>
 #include <thread>
 
@@ -158,7 +162,11 @@ class LeaderApi final : public ControllerApi {
 class QuorumCluster {
  public:
   explicit QuorumCluster(int voters, std::function<void(QuorumOptions&)> tweak = {})
-      : tweak_(std::move(tweak)) {
+      : tweak_(std::move(tweak)), seed_(pick_seed()) {
+    // Real threads and clocks make a run unrepeatable, but the seed still fixes each voter's
+    // election timeouts and generated ids; FERRY_SEED=<n> sets it.
+    std::fprintf(stderr, "QuorumCluster FERRY_SEED=%llu (voter n uses seed + n)\n",
+                 static_cast<unsigned long long>(seed_));
     for (int i = 1; i <= voters; ++i) {
       voters_.push_back(VoterAddress{NodeId(i), "127.0.0.1", 20000 + i});
       dirs_.emplace(NodeId(i), std::make_unique<ferry::test::TempDir>());
@@ -178,6 +186,7 @@ class QuorumCluster {
     o.election_timeout_ticks = 10;
     o.election_timeout_ms = 300;
     o.request_timeout_ms = 10000;
+    o.seed = seed_ + static_cast<uint64_t>(id);
     if (tweak_) tweak_(o);
     auto store = MetadataStore::open(o.metadata_dir, o.node_id);
     ASSERT_TRUE(store.ok()) << store.error().to_string();
@@ -236,7 +245,16 @@ class QuorumCluster {
     node->controller->stop(false);
   }
 
+  static uint64_t pick_seed() {
+    if (const char* env = std::getenv("FERRY_SEED"); env != nullptr && *env != '\0') {
+      return std::strtoull(env, nullptr, 10);
+    }
+    std::random_device device;
+    return (uint64_t{device()} << 32) ^ device();
+  }
+
   std::function<void(QuorumOptions&)> tweak_;
+  uint64_t seed_;
   std::vector<VoterAddress> voters_;
   std::map<NodeId, std::unique_ptr<ferry::test::TempDir>> dirs_;
   LoopbackNetwork network_;
