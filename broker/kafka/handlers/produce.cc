@@ -31,10 +31,15 @@ void set_error(PartitionResponse& out, ErrorCode code, const std::string& messag
   if (version >= 8 && !message.empty()) out.error_message = message;
 }
 
+// An acks=all wait and where its outcome goes: indices, not a pointer, because the response's
+// vectors grow (and move their elements) while the request is walked; a pointer taken then
+// dangled, and a failed wait wrote into freed memory while the client was told the write had
+// succeeded.
 struct Pending {
   std::shared_ptr<replication::Partition> partition;
   Offset needed_end;
-  PartitionResponse* out;
+  size_t topic;
+  size_t index;
 };
 
 // Appends every partition's batches; fills `response`; returns the acks=all waits.
@@ -91,7 +96,8 @@ std::vector<Pending> append_all(RequestContext& ctx, ProduceRequest& request,
         partitions.request_flush(found.partition);
       }
       if (*acks == replication::Acks::kAll) {
-        pending.push_back({found.partition, appended->needed_end, &out});
+        pending.push_back({found.partition, appended->needed_end, response.responses.size() - 1,
+                           topic_out.partition_responses.size() - 1});
       }
     }
   }
@@ -114,10 +120,12 @@ void produce(RequestContextPtr ctx) {
     // `request` keeps the frame (and so `response` targets) alive until every wait is done.
     wait.partition->wait_for_high_watermark(
         wait.needed_end, timeout_ms,
-        [ctx, request, response, remaining, out = wait.out](ErrorCode code) {
+        [ctx, request, response, remaining, topic = wait.topic,
+         index = wait.index](ErrorCode code) {
           if (code != ErrorCode::NONE) {
-            out->error_code = to_int(code);
-            if (ctx->version() >= 8) out->error_message = std::string(error_default_message(code));
+            // As Kafka's DelayedProduce: the error and no base offset.
+            set_error(response->responses[topic].partition_responses[index], code,
+                      std::string(error_default_message(code)), ctx->version());
           }
           if (remaining->fetch_sub(1) == 1) ctx->respond(*response);
         });

@@ -134,6 +134,55 @@ class ReplicationTest(unittest.TestCase):
         self.check_replicas_identical(cluster, ends)
 
     # 3 ------------------------------------------------------------------------------------------
+    def test_each_partition_of_one_acks_all_request_gets_its_own_outcome(self):
+        """One Produce request for several partitions (kafka-python and Java batch partitions per
+        broker like this): each partition's answer is its own. A follower paused (SIGSTOP) keeps
+        the HW still, so every partition's acks=all wait must time out; the broker once wrote the
+        failures of all but the last partition into freed memory and answered them as written."""
+        from kafka.protocol.produce import ProduceRequest, ProduceResponse
+        from kafka.record.default_records import DefaultRecordBatchBuilder
+
+        from cluster import _request_to
+
+        cluster = self.run_cluster()
+        topic, count = "multi", 3
+        admin = AdminClient({"bootstrap.servers": cluster.bootstrap()})
+        futures = admin.create_topics(
+            [NewTopic(topic, num_partitions=count, replica_assignment=[[1, 2, 3]] * count,
+                      config={"min.insync.replicas": "2"})], operation_timeout=10)
+        for f in futures.values():
+            f.result(timeout=30)
+        del admin, futures
+        cluster.wait_full_isr(topic, count)
+        cluster.wait_for(lambda parts: all(parts[(topic, p)][1] == 1 for p in range(count)),
+                         30, "node 1 leading every partition")
+
+        def produce(timeout_ms):
+            batches = []
+            for p in range(count):
+                b = DefaultRecordBatchBuilder(magic=2, compression_type=0, is_transactional=0,
+                                              producer_id=-1, producer_epoch=-1,
+                                              base_sequence=-1, batch_size=1 << 20)
+                b.append(0, timestamp=None, key=b"k", value=f"v{p}".encode(), headers=[])
+                batches.append((p, bytes(b.build())))
+            request = ProduceRequest[3](transactional_id=None, required_acks=-1,
+                                        timeout=timeout_ms, topics=[(topic, batches)])
+            body = request.encode()  # (kafka-python encodes through a weak ref: keep `request`)
+            r = _request_to(cluster.hosts[1], cluster.kafka_ports[1], 0, 3, body,
+                            timeout=timeout_ms / 1000 + 30)
+            response = ProduceResponse[3].decode(r.data[r.pos:])
+            [(name, partitions)] = response.topics
+            return {p[0]: p[1] for p in partitions}  # partition -> error code
+
+        self.assertEqual(produce(10_000), {p: 0 for p in range(count)})
+        cluster.pause(3)
+        try:
+            errors = produce(1000)
+        finally:
+            cluster.resume(3)
+        self.assertEqual(errors, {p: 7 for p in range(count)},  # REQUEST_TIMED_OUT
+                         "an acks=all write the ISR never got was acknowledged")
+
     def test_two_of_three_down_refuses_acks_all_then_resumes(self):
         # Five controller voters (two of them controller-only), so that the quorum survives the
         # loss of two brokers and fences them: the ISR shrinks below min.insync.replicas=2.
