@@ -221,15 +221,17 @@ void Broker::wait_for_metadata(LogIndex offset, int64_t timeout_ms,
       executor_.post([waiter, reached] { waiter->finish(reached); });
       return;
     }
+    // The timer is set before the waiter is published: on_image may finish it (and read
+    // `timer`) on another thread as soon as it is in the list.
+    waiter->timer = executor_.schedule_after(timeout_ms, [this, waiter] {
+      {
+        std::lock_guard lock(mutex_);
+        std::erase(metadata_waiters_, waiter);
+      }
+      waiter->finish(false);
+    });
     metadata_waiters_.push_back(waiter);
   }
-  waiter->timer = executor_.schedule_after(timeout_ms, [this, waiter] {
-    {
-      std::lock_guard lock(mutex_);
-      std::erase(metadata_waiters_, waiter);
-    }
-    waiter->finish(false);
-  });
 }
 
 bool Broker::wait_until_ready(int64_t timeout_ms) {

@@ -48,9 +48,14 @@ class AsioExecutor final : public Executor {
   std::shared_ptr<TimerHandle> schedule_after(int64_t delay_ms,
                                               std::function<void()> task) override {
     auto timer = std::make_shared<AsioTimer>(io_);
-    {
-      std::lock_guard lock(mutex_);
-      timer->registered = timers_.insert(timers_.end(), timer);
+    // An Asio timer object is not thread-safe: every call on it (here, and cancel() in
+    // cancel_all_timers on an io thread) happens under mutex_.
+    std::lock_guard lock(mutex_);
+    timer->registered = timers_.insert(timers_.end(), timer);
+    if (closing_) {
+      // Winding down: the task will not run, and the handler (with its captures) goes now.
+      timer->cancel();
+      delay_ms = 0;
     }
     timer->timer.expires_after(std::chrono::milliseconds(std::max<int64_t>(0, delay_ms)));
     timer->timer.async_wait(
@@ -65,18 +70,18 @@ class AsioExecutor final : public Executor {
   }
 
   // Cancels every pending timer for real (its task will not run) so that its handler completes
-  // now, on an io thread, while what the task refers to still exists. Runs on an io thread.
+  // now, on an io thread, while what the task refers to still exists; timers scheduled from now
+  // on are cancelled at birth. Runs on an io thread.
   void cancel_all_timers() {
-    std::vector<std::shared_ptr<AsioTimer>> live;
-    {
-      std::lock_guard lock(mutex_);
-      for (auto& weak : timers_) {
-        if (auto t = weak.lock()) live.push_back(std::move(t));
-      }
-    }
-    for (auto& t : live) {
+    std::vector<std::shared_ptr<AsioTimer>> live;  // released after the lock
+    std::lock_guard lock(mutex_);
+    closing_ = true;
+    for (auto& weak : timers_) {
+      auto t = weak.lock();
+      if (!t) continue;
       t->cancel();
       t->timer.cancel();
+      live.push_back(std::move(t));
     }
   }
 
@@ -84,6 +89,7 @@ class AsioExecutor final : public Executor {
   asio::io_context& io_;
   std::mutex mutex_;
   std::list<std::weak_ptr<AsioTimer>> timers_;  // scheduled, handler not run yet
+  bool closing_ = false;                        // cancel_all_timers() has run
 };
 
 }  // namespace

@@ -82,6 +82,7 @@ struct KafkaClientConnection::Impl : std::enable_shared_from_this<KafkaClientCon
         socket, asio::buffer(*buffer),
         [self = shared_from_this(), buffer](const boost::system::error_code& ec, size_t) {
           self->writing = false;
+          if (self->closed) return;  // see read_body
           if (ec) return self->fail(ErrorCode::NETWORK_EXCEPTION, "write: " + ec.message());
           if (!self->reading) self->read_size();
           self->write_next();
@@ -94,6 +95,7 @@ struct KafkaClientConnection::Impl : std::enable_shared_from_this<KafkaClientCon
     asio::async_read(
         socket, asio::buffer(size_buf),
         [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
+          if (self->closed) return;  // see read_body
           if (ec) return self->fail(ErrorCode::NETWORK_EXCEPTION, "read: " + ec.message());
           uint32_t size = 0;
           for (uint8_t b : self->size_buf)
@@ -111,6 +113,9 @@ struct KafkaClientConnection::Impl : std::enable_shared_from_this<KafkaClientCon
     asio::async_read(
         socket, asio::buffer(*body),
         [self = shared_from_this(), body](const boost::system::error_code& ec, size_t) {
+          // A read that completed just before close() ran still arrives, with success: fail()
+          // has already answered every request (awaiting is empty), so there is nothing to do.
+          if (self->closed) return;
           if (ec) return self->fail(ErrorCode::NETWORK_EXCEPTION, "read: " + ec.message());
           self->reading = false;
           Pending done = std::move(self->awaiting.front());

@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 
+#include "broker/net/kafka_client.h"
 #include "tests/support/tcp_client.h"
 #include "tests/support/temp_dir.h"
 
@@ -182,6 +183,53 @@ TEST_F(KafkaServerTest, stop_lets_in_flight_requests_finish) {
   EXPECT_EQ(server_->connection_count(), 0u);
 }
 
+// A response that finished reading just before close() ran still reaches the connection's
+// strand, with success, after close() answered every request: it must be dropped, not matched
+// against the now empty queue (ferryd crashed in free() during rolling restarts). With two io
+// threads, close() from outside races the answer's arrival in every round.
+TEST_F(KafkaServerTest, client_connection_closed_while_answers_arrive_answers_each_request_once) {
+  start();
+  struct Answers {
+    std::mutex mutex;
+    std::condition_variable cv;
+    std::vector<std::string> seen;
+    void record(std::string what) {
+      std::lock_guard lock(mutex);
+      seen.push_back(std::move(what));
+      cv.notify_all();
+    }
+  };
+  IoRuntime client_runtime(2);
+  std::vector<std::shared_ptr<Answers>> rounds;
+  constexpr int kRounds = 300;
+  constexpr int kPipelined = 3;
+  constexpr size_t kAnswerBytes = 256 * 1024;  // read in several pieces: a wider window
+  for (int round = 0; round < kRounds; ++round) {
+    SCOPED_TRACE(round);
+    auto answers = rounds.emplace_back(std::make_shared<Answers>());
+    KafkaClientConnection connection(client_runtime, "127.0.0.1", port_, ClientOptions{});
+    for (int i = 0; i < kPipelined; ++i) {
+      connection.send(frame_with_id(static_cast<uint8_t>(i)), 5000, [answers](Result<Bytes> r) {
+        answers->record(r.ok() ? "ok" : error_name(r.error().code()));
+      });
+    }
+    ASSERT_TRUE(dispatcher_.wait_for(static_cast<size_t>(kPipelined * (round + 1))));
+    for (int i = 0; i < kPipelined; ++i)
+      dispatcher_.at(static_cast<size_t>(kPipelined * round + i))
+          .responder->send(memory(std::vector<uint8_t>(kAnswerBytes, static_cast<uint8_t>(i))));
+    connection.close();
+    std::unique_lock lock(answers->mutex);
+    ASSERT_TRUE(answers->cv.wait_for(lock, std::chrono::seconds(5), [&] {
+      return answers->seen.size() >= static_cast<size_t>(kPipelined);
+    }));
+    for (const auto& seen : answers->seen)
+      EXPECT_TRUE(seen == "ok" || seen == "NETWORK_EXCEPTION") << seen;
+  }
+  client_runtime.stop();
+  for (const auto& answers : rounds)
+    EXPECT_EQ(answers->seen.size(), static_cast<size_t>(kPipelined));
+}
+
 // stop() winds the io threads down: a timer still scheduled is cancelled (its task does not run)
 // and its handler, with everything it captured, is gone when stop() returns, not left for the
 // io_context's destructor after what the captures point to was destroyed (a crash at exit).
@@ -197,6 +245,31 @@ TEST(IoRuntime, stop_cancels_scheduled_timers_and_releases_their_handlers) {
   runtime.stop();
   EXPECT_TRUE(watch.expired());
   EXPECT_FALSE(ran.load());
+}
+
+// What a cancelled handler releases may schedule more (a parked request's destructor answering
+// and re-arming, say): such a timer is cancelled at birth too, not left for the io_context's
+// destructor.
+TEST(IoRuntime, timers_scheduled_while_stopping_are_cancelled_at_birth) {
+  IoRuntime runtime(2);
+  auto late = std::make_shared<int>(8);
+  std::weak_ptr<int> watch_late = late;
+  std::atomic<bool> late_ran{false};
+  struct ScheduleOnDestruction {
+    Executor* executor;
+    std::shared_ptr<int> late;
+    std::atomic<bool>* late_ran;
+    ~ScheduleOnDestruction() {
+      executor->schedule_after(600'000, [late = std::move(late), ran = late_ran] { *ran = true; });
+    }
+  };
+  auto rescheduler =
+      std::make_shared<ScheduleOnDestruction>(&runtime.executor(), std::move(late), &late_ran);
+  runtime.executor().schedule_after(600'000, [rescheduler = std::move(rescheduler)] {});
+  ASSERT_FALSE(watch_late.expired());
+  runtime.stop();
+  EXPECT_TRUE(watch_late.expired());
+  EXPECT_FALSE(late_ran.load());
 }
 
 }  // namespace
