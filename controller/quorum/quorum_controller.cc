@@ -99,12 +99,13 @@ bool QuorumController::post(std::function<void()> work) {
   return true;
 }
 
-void QuorumController::stop(bool transfer) {
-  {
+bool QuorumController::stop(bool transfer) {
+  if (stop_requested_.exchange(true)) return false;
+  if (!thread_.joinable()) {
     std::lock_guard lock(post_mutex_);
-    if (stopped_.exchange(true)) return;
+    stopped_ = true;
+    return false;
   }
-  if (!thread_.joinable()) return;
   boost::asio::post(strand_, [this, transfer] {
     stopping_ = true;
     const bool can_transfer =
@@ -133,14 +134,28 @@ void QuorumController::stop(bool transfer) {
     wait_for_transfer(clock_.monotonic_ms() + options_.election_timeout_ms);
   });
   thread_.join();
-  // Work posted before stop() began and not run yet: run it now; it sees stopping_ and fails
-  // its callback rather than dropping it.
+  {
+    std::lock_guard lock(post_mutex_);
+    stopped_ = true;
+  }
+  // Work posted before this point and not run yet: run it now; it sees finished_ / stopping_
+  // and fails its callback rather than dropping it.
   io_.restart();
   io_.poll();
+  return handed_over_;
 }
 
 void QuorumController::wait_for_transfer(int64_t deadline_ms) {
-  if (node_->role() != raft::Role::kLeader || clock_.monotonic_ms() >= deadline_ms) {
+  // Done once another voter is known to lead (stepping down alone, e.g. by check-quorum, is not
+  // a hand-over: keep listening for the successor until the deadline).
+  const NodeId leader = node_->status().leader;
+  if (node_->role() != raft::Role::kLeader && leader != kNoNode && leader != options_.node_id) {
+    handed_over_ = true;
+    log().info("[controller n={}] leadership handed over to {}", options_.node_id, leader);
+    finish_stop();
+    return;
+  }
+  if (clock_.monotonic_ms() >= deadline_ms) {
     finish_stop();
     return;
   }
@@ -155,20 +170,18 @@ void QuorumController::wait_for_transfer(int64_t deadline_ms) {
 void QuorumController::finish_stop() {
   finished_ = true;
   tick_timer_.cancel();
-  for (auto& [index, pending] : pending_)
-    pending.resolve(ErrorCode::REQUEST_TIMED_OUT, LogIndex(0));
-  pending_.clear();
+  for (auto& due : pending_.take_all())
+    due();
   for (auto& deferred : deferred_)
     deferred();  // they see stopping_ and fail
   deferred_.clear();
   fail_confirmations();
-  for (auto& waiter : fetch_waiters_) {
+  for (auto& waiter : observers_.take_all()) {
     MetadataFetch fetch;
     fetch.error = ErrorCode::NOT_CONTROLLER;
     fetch.message = "the controller is shutting down";
     waiter.done(std::move(fetch));
   }
-  fetch_waiters_.clear();
   leader_ = -1;
   io_.stop();
 }
@@ -219,7 +232,8 @@ void QuorumController::on_tick() {
     probe_quiet_brokers(now);
     fence_expired_brokers(now);
   }
-  expire_pending(now);
+  for (auto& due : pending_.expire(now))
+    due();
   answer_fetch_waiters(true, now);
   process_ready();
 }
@@ -283,7 +297,8 @@ void QuorumController::apply_snapshot(const raft::Snapshot& snapshot) {
   }
   bytes_since_snapshot_ = 0;
   committed_dirty_ = true;
-  resolve_pending_up_to(snapshot.metadata.index, ErrorCode::REQUEST_TIMED_OUT);
+  for (auto& due : pending_.passed_over(snapshot.metadata.index))
+    due();
   log().info("[controller n={}] installed snapshot {} (term {})", options_.node_id,
              snapshot.metadata.index, snapshot.metadata.term);
 }
@@ -303,7 +318,8 @@ void QuorumController::apply_entries(const std::vector<raft::Entry>& entries) {
     } else {
       committed_.advance_to(e.index);
     }
-    resolve_pending_at(e);
+    for (auto& due : pending_.applied(e.index, e.term))
+      due();
   }
   Status saved = store_->save_state(committed_.current(), committed_.take_changes());
   if (!saved.ok()) {

@@ -77,7 +77,9 @@
 #include "controller/controller_api.h"
 #include "controller/metadata/commands.h"
 #include "controller/metadata/state_machine.h"
+#include "controller/quorum/metadata_observers.h"
 #include "controller/quorum/options.h"
+#include "controller/quorum/pending_proposals.h"
 #include "controller/quorum_admin.h"
 #include "controller/raft/raw_node.h"
 #include "controller/raft/ready_loop.h"
@@ -90,16 +92,6 @@ class RaftTransport {
  public:
   virtual ~RaftTransport() = default;
   virtual void send(std::vector<raft::Message> messages) = 0;
-};
-
-// A FetchMetadata answer: committed entries (offset, serialized MetadataRecordBatch; an empty
-// batch is a leader no-op) after an optional snapshot (a serialized MetadataSnapshot).
-struct MetadataFetch {
-  ErrorCode error = ErrorCode::NONE;
-  std::string message;
-  std::optional<Bytes> snapshot;
-  std::vector<std::pair<LogIndex, Bytes>> entries;
-  LogIndex high_watermark{0};
 };
 
 // The leader's persisted log, for a voter that starts empty (see FetchLog in controller.proto).
@@ -119,8 +111,9 @@ class QuorumController final : public ControllerApi, public MetadataSource {
   Status start();
   // Stops serving: when leading and `transfer` is set, first hands leadership to another voter
   // (bounded by the election timeout). Requests still waiting fail with REQUEST_TIMED_OUT.
-  // Blocks until the driver thread has ended. Idempotent.
-  void stop(bool transfer);
+  // Blocks until the driver thread has ended. Idempotent. True when leadership was handed to
+  // another voter before stopping (the first call only).
+  bool stop(bool transfer);
 
   // --- From the transport (any thread) ----------------------------------------------------------
   void receive(std::vector<raft::Message> messages);
@@ -164,19 +157,6 @@ class QuorumController final : public ControllerApi, public MetadataSource {
   const QuorumOptions& options() const { return options_; }
 
  private:
-  struct Pending {
-    Term term;
-    int64_t deadline_ms;
-    // (NONE, index) when committed; (NOT_CONTROLLER or REQUEST_TIMED_OUT, 0) otherwise.
-    std::function<void(ErrorCode, LogIndex)> resolve;
-  };
-  struct FetchWaiter {
-    LogIndex fetch_offset;
-    uint64_t max_bytes;
-    int64_t deadline_ms;
-    Callback<MetadataFetch> done;
-  };
-
   // quorum_controller.cc: the driver.
   // Posts `work` to the strand unless stop() has begun; false (and nothing posted) if it has.
   bool post(std::function<void()> work);
@@ -211,16 +191,12 @@ class QuorumController final : public ControllerApi, public MetadataSource {
   void wait_for(LogIndex index, Term term, std::function<void(ErrorCode, LogIndex)> resolve);
   void schedule_ready();
   void propose_internal(metadata::Records records, std::string what);
-  void resolve_pending_at(const raft::Entry& entry);
-  void resolve_pending_up_to(LogIndex index, ErrorCode code);
-  void expire_pending(int64_t now_ms);
   std::string not_controller_message() const;
   void fence_expired_brokers(int64_t now_ms);
   void probe_quiet_brokers(int64_t now_ms);
   void propose_cluster_id();
   void answer_fetch_waiters(bool expired_only, int64_t now_ms);
   MetadataFetch read_committed(LogIndex fetch_offset, uint64_t max_bytes);
-  void note_observer(NodeId id, LogIndex log_end);
   QuorumDescription describe_now(int64_t now_ms) const;
 
   QuorumOptions options_;
@@ -233,12 +209,15 @@ class QuorumController final : public ControllerApi, public MetadataSource {
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
   boost::asio::steady_timer tick_timer_;
   std::thread thread_;
-  // Guards "is the driver still accepting work" against stop(): work posted after stop() began
-  // would never run, and its callback never fire.
+  // Guards "is the driver still accepting work" against stop(): work posted after the driver's
+  // last run would never run, and its callback never fire. Work is accepted until then, so that
+  // Raft messages still arrive while a stopping leader waits for its successor to take over.
   std::mutex post_mutex_;
-  bool stopping_ = false;  // strand: no new commands
-  bool finished_ = false;  // strand: the driver has stopped
-  std::atomic<bool> stopped_{false};
+  bool stopping_ = false;     // strand: no new commands
+  bool finished_ = false;     // strand: the driver has stopped
+  bool handed_over_ = false;  // strand, then stop(): another voter took over before we stopped
+  std::atomic<bool> stop_requested_{false};
+  bool stopped_ = false;  // post_mutex_: no more work is accepted
 
   // Driver state (strand only).
   struct LoopDriver;
@@ -258,16 +237,10 @@ class QuorumController final : public ControllerApi, public MetadataSource {
   std::vector<std::function<void()>> deferred_;  // commands waiting for the leader to be active
   uint64_t next_confirmation_ = 1;
   std::map<uint64_t, std::function<void(bool)>> confirmations_;  // read-index context -> waiter
-  std::multimap<LogIndex, Pending> pending_;
-  std::vector<FetchWaiter> fetch_waiters_;
+  PendingProposals pending_;
+  MetadataObservers observers_;
   std::map<NodeId, int64_t> last_caught_up_ms_;
   std::map<NodeId, int64_t> last_contact_ms_;
-  struct ObserverState {
-    LogIndex log_end{0};  // the offset its last fetch said it had
-    int64_t last_fetch_ms = 0;
-    int64_t last_caught_up_ms = -1;
-  };
-  std::map<NodeId, ObserverState> observers_;
 
   // Shared with other threads.
   std::atomic<int32_t> leader_{-1};

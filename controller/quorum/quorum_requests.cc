@@ -153,44 +153,8 @@ void QuorumController::propose_internal(metadata::Records records, std::string w
 
 void QuorumController::wait_for(LogIndex index, Term term,
                                 std::function<void(ErrorCode, LogIndex)> resolve) {
-  pending_.emplace(index, Pending{term, clock_.monotonic_ms() + options_.request_timeout_ms,
-                                  std::move(resolve)});
-}
-
-void QuorumController::resolve_pending_at(const raft::Entry& entry) {
-  resolve_pending_up_to(entry.index - 1, ErrorCode::REQUEST_TIMED_OUT);
-  auto [begin, end] = pending_.equal_range(entry.index);
-  std::vector<Pending> due;
-  for (auto it = begin; it != end; ++it)
-    due.push_back(std::move(it->second));
-  pending_.erase(begin, end);
-  for (auto& p : due) {
-    p.resolve(p.term == entry.term ? ErrorCode::NONE : ErrorCode::NOT_CONTROLLER, entry.index);
-  }
-}
-
-void QuorumController::resolve_pending_up_to(LogIndex index, ErrorCode code) {
-  std::vector<Pending> due;
-  while (!pending_.empty() && pending_.begin()->first <= index) {
-    due.push_back(std::move(pending_.begin()->second));
-    pending_.erase(pending_.begin());
-  }
-  for (auto& p : due)
-    p.resolve(code, LogIndex(0));
-}
-
-void QuorumController::expire_pending(int64_t now_ms) {
-  std::vector<Pending> due;
-  for (auto it = pending_.begin(); it != pending_.end();) {
-    if (it->second.deadline_ms <= now_ms) {
-      due.push_back(std::move(it->second));
-      it = pending_.erase(it);
-    } else {
-      ++it;
-    }
-  }
-  for (auto& p : due)
-    p.resolve(ErrorCode::REQUEST_TIMED_OUT, LogIndex(0));
+  pending_.add(index, term, clock_.monotonic_ms() + options_.request_timeout_ms,
+               std::move(resolve));
 }
 
 std::string QuorumController::not_controller_message() const {
@@ -443,13 +407,16 @@ void QuorumController::fetch_metadata(LogIndex fetch_offset, int64_t max_wait_ms
   auto shared_done = std::make_shared<Callback<MetadataFetch>>(std::move(done));
   const bool posted = post([this, fetch_offset, max_wait_ms, max_bytes, shared_done, observer] {
     auto& done = *shared_done;
-    if (observer != kNoNode) note_observer(observer, fetch_offset - 1);
+    if (observer != kNoNode) {
+      observers_.note_fetch(observer, fetch_offset - 1, committed_.current().offset,
+                            clock_.monotonic_ms());
+    }
     if (stopping_ || fetch_offset <= committed_.current().offset || max_wait_ms <= 0) {
       done(read_committed(fetch_offset, max_bytes));
       return;
     }
-    fetch_waiters_.push_back(
-        FetchWaiter{fetch_offset, max_bytes, clock_.monotonic_ms() + max_wait_ms, std::move(done)});
+    observers_.park(
+        {fetch_offset, max_bytes, clock_.monotonic_ms() + max_wait_ms, std::move(done)});
   });
   if (!posted) {
     MetadataFetch fetch;
@@ -460,31 +427,8 @@ void QuorumController::fetch_metadata(LogIndex fetch_offset, int64_t max_wait_ms
 }
 
 void QuorumController::answer_fetch_waiters(bool expired_only, int64_t now_ms) {
-  std::vector<FetchWaiter> due;
-  for (auto it = fetch_waiters_.begin(); it != fetch_waiters_.end();) {
-    const bool ready = !expired_only && it->fetch_offset <= committed_.current().offset;
-    if (ready || it->deadline_ms <= now_ms) {
-      due.push_back(std::move(*it));
-      it = fetch_waiters_.erase(it);
-    } else {
-      ++it;
-    }
-  }
-  for (auto& w : due)
+  for (auto& w : observers_.take_due(committed_.current().offset, expired_only, now_ms))
     w.done(read_committed(w.fetch_offset, w.max_bytes));
-}
-
-void QuorumController::note_observer(NodeId id, LogIndex log_end) {
-  const int64_t now = clock_.monotonic_ms();
-  ObserverState& o = observers_[id];
-  o.log_end = log_end;
-  o.last_fetch_ms = now;
-  if (log_end >= committed_.current().offset) o.last_caught_up_ms = now;
-  // Forget observers that stopped fetching a while ago (a broker that left).
-  const int64_t forget_before = now - 5 * 60 * 1000;
-  std::erase_if(observers_, [forget_before](const auto& kv) {
-    return kv.second.last_fetch_ms < forget_before;
-  });
 }
 
 // ---- Describe quorum ----------------------------------------------------------------------------
@@ -527,7 +471,7 @@ QuorumDescription QuorumController::describe_now(int64_t now_ms) const {
       d.voters.push_back(std::move(v));
     }
   }
-  for (const auto& [id, o] : observers_) {
+  for (const auto& [id, o] : observers_.observers()) {
     VoterDescription v;
     v.id = id;
     v.log_end_offset = o.log_end.value();

@@ -208,6 +208,16 @@ class QuorumCluster {
     stop_node(it->first, it->second);
     nodes_.erase(it);
   }
+  // Stops a node as SIGTERM does: a leader first hands leadership over, still connected, so it
+  // hears its successor. True when the hand-over happened.
+  bool stop_gracefully(int id) {
+    auto it = nodes_.find(NodeId(id));
+    if (it == nodes_.end()) return false;
+    const bool handed_over = it->second->controller->stop(/*transfer=*/true);
+    stop_node(it->first, it->second);
+    nodes_.erase(it);
+    return handed_over;
+  }
   void wipe(int id) { dirs_[NodeId(id)] = std::make_unique<ferry::test::TempDir>(); }
   QuorumController& node(int id) { return *nodes_.at(NodeId(id))->controller; }
   // Routes every call to the current leader (see LeaderApi).

@@ -151,6 +151,20 @@ TEST(QuorumControllerTest, a_new_leader_keeps_every_acknowledged_change) {
   EXPECT_EQ(acknowledged.size(), 10u);
 }
 
+// A stopping leader keeps taking Raft messages until it has stopped: it learns at once that its
+// successor won (it used to drop them and wait out the whole election timeout, ~1 s per stop).
+TEST(QuorumControllerTest, a_stopping_leader_hands_over_to_another_voter) {
+  // A long timeout: the hand-over must end by hearing the successor, not by giving up.
+  QuorumCluster cluster(3, [](QuorumOptions& o) { o.election_timeout_ms = 5000; });
+  cluster.start_all();
+  const int leader = cluster.wait_for_leader();
+  ASSERT_GT(leader, 0);
+  EXPECT_TRUE(cluster.stop_gracefully(leader));
+  const int next = cluster.wait_for_leader();
+  EXPECT_GT(next, 0);
+  EXPECT_NE(next, leader);
+}
+
 TEST(QuorumControllerTest, restarting_every_voter_restores_the_same_image) {
   QuorumCluster cluster(3);
   cluster.start_all();
