@@ -168,10 +168,36 @@ void ReplicaFetcher::on_response(std::map<Key, Sent> sent, Result<ReplicaFetchRe
     }
     if (outcome.appended && options_.durable) to_flush.push_back(s.partition->log_ptr());
   }
-  if (to_flush.empty()) return finish_round(false);
-  flush_(std::move(to_flush), [weak = weak_from_this()] {
-    if (auto self = weak.lock()) self->finish_round(false);
-  });
+  if (!to_flush.empty()) {
+    flush_(std::move(to_flush), [weak = weak_from_this()] {
+      if (auto self = weak.lock()) self->report_durable();
+    });
+  }
+  finish_round(false);
+}
+
+void ReplicaFetcher::report_durable() {
+  ReplicaFetchRequest request;
+  std::shared_ptr<ReplicaFetchClient> client;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopped_ || !client_) return;  // the next data fetch (new connection) carries it
+    for (auto& [key, e] : entries_) {
+      auto position = e.partition->follower_position(source_, e.epoch);
+      if (!position) continue;
+      request.partitions.push_back({key.first, key.second, *position, 0});
+    }
+    if (request.partitions.empty()) return;
+    client = client_;
+  }
+  request.replica_id = self_;
+  request.broker_epoch = own_broker_epoch_();
+  request.max_wait_ms = 0;
+  request.min_bytes = 0;
+  request.max_bytes = 0;  // report only: the leader reads nothing (replica_fetch_server.h)
+  // The answer has nothing to apply; an error also fails the data fetch on this connection,
+  // which handles it.
+  client->fetch(request, [](Result<ReplicaFetchResponse>) {});
 }
 
 void ReplicaFetcher::finish_round(bool failed) {

@@ -3,14 +3,17 @@
 //
 // A round: ask each partition for its FetchPosition (fetch offset = log end, last fetched
 // epoch, current leader epoch, durable end, known HW), send one Fetch, apply each partition's
-// answer through Partition::apply_leader_answer (append / truncate / restart / back off). In
-// durable mode (log.flush.mode=fsync) the next round starts only once everything appended is
-// fsynced (group commit through the LogManager's flusher), so the next Fetch reports the
-// durable end at once: acks=all latency is about one round trip plus one fsync, and a long-poll
-// parked on the leader never sits on an unreported fsync.
+// answer through Partition::apply_leader_answer (append / truncate / restart / back off), and
+// send the next Fetch at once. In durable mode (log.flush.mode=fsync) what a round appended is
+// fsynced meanwhile (group commit through the LogManager's flusher); when that fsync completes,
+// a report-only Fetch (max_bytes 0, no wait) on the same connection tells the leader the new
+// durable end. The leader takes it in as it arrives, even while the data fetch before it is
+// parked there, so acks=all latency is about one round trip plus one fsync, and copying the
+// next records overlaps the fsync of the last ones instead of waiting for it.
 //
-// Bounded memory: one request in flight per fetcher, at most `max_bytes` per answer and
-// `partition_max_bytes` per partition; the leader's answer is the back-pressure.
+// Bounded memory: one data fetch in flight per fetcher, at most `max_bytes` per answer and
+// `partition_max_bytes` per partition; the leader's answer is the back-pressure. Reports carry
+// no records.
 // Failures: a broken connection or a failed answer waits `backoff_ms` and reconnects; a
 // partition whose answer says back off (stale epoch, storage error) sits out `backoff_ms`.
 //
@@ -76,6 +79,8 @@ class ReplicaFetcher : public std::enable_shared_from_this<ReplicaFetcher> {
   void round();
   void on_response(std::map<Key, Sent> sent, Result<ReplicaFetchResponse> response);
   void finish_round(bool failed);
+  // Tells the leader every partition's durable end now (after an fsync).
+  void report_durable();
 
   const NodeId self_;
   const NodeId source_;

@@ -39,7 +39,9 @@ struct ParkedFetch : std::enable_shared_from_this<ParkedFetch> {
       }
       uint64_t limit = std::min<uint64_t>(static_cast<uint64_t>(std::max(p.max_bytes, 0)),
                                           max_bytes > total ? max_bytes - total : 0);
-      if (limit == 0 && total == 0) limit = 1;  // KIP-74: the first batch comes whole
+      // KIP-74: the first batch comes whole, unless the follower asked for no records at all
+      // (max_bytes 0: a report of its durable end; see fetcher.h).
+      if (limit == 0 && total == 0 && max_bytes > 0) limit = 1;
       served.read =
           partition->read_for_follower(request.replica_id, request.broker_epoch, p.position, limit);
       total += served.read.slice.length;

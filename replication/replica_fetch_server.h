@@ -8,7 +8,9 @@
 // parks until one of its partitions gets new data or a new HW (log-end watchers) or
 // `max_wait_ms` passes, and is then read again. Byte limits: `partition_max_bytes` per
 // partition and `max_bytes` in all, except that the first batch of the answer comes whole
-// (KIP-74). The records are FileSlices (sendfile), never copied here.
+// (KIP-74) unless `max_bytes` is 0: a Ferry follower's report of its durable end (fetcher.h),
+// which updates the positions and reads nothing. The records are FileSlices (sendfile), never
+// copied here.
 //
 // Threading: `done` runs once, on the caller's thread or the executor.
 #pragma once

@@ -51,8 +51,9 @@ struct ReplicaFetchResponse {
   std::shared_ptr<const void> owner;  // the response frame the records point into
 };
 
-// One connection to one broker; requests are sent one at a time (the fetcher waits for each
-// answer, which is its back-pressure).
+// One connection to one broker. Requests may be pipelined; their answers come back in order.
+// The fetcher keeps one data fetch in flight (its back-pressure) plus report-only fetches
+// (max_bytes 0) that tell the leader a new durable end as soon as an fsync completes.
 class ReplicaFetchClient {
  public:
   virtual ~ReplicaFetchClient() = default;
@@ -60,7 +61,7 @@ class ReplicaFetchClient {
   // unusable after an error and is replaced.
   virtual void fetch(const ReplicaFetchRequest& request,
                      std::function<void(Result<ReplicaFetchResponse>)> done) = 0;
-  // Fails a request in flight (its callback runs with NETWORK_EXCEPTION) and closes.
+  // Fails the requests in flight (their callbacks run with NETWORK_EXCEPTION) and closes.
   virtual void close() = 0;
 };
 
