@@ -113,12 +113,22 @@ class FerryCluster:
         self.hosts = {i: "127.0.0.1" for i in range(1, self.voters + 1)}
         self._ns_prefix = None
         if netns:
-            self._setup_netns()
+            try:
+                self._setup_netns()
+            except BaseException:
+                # close() never runs for a cluster that was not constructed: undo it here.
+                if getattr(self, "_bridge", None):
+                    self._teardown_netns()
+                shutil.rmtree(self.dir, ignore_errors=True)
+                raise
 
     # --- network namespaces ------------------------------------------------------------------
 
     def _ip(self, *args, check=True):
-        return subprocess.run(["ip", *args], check=check, capture_output=True, text=True)
+        r = subprocess.run(["ip", *args], capture_output=True, text=True)
+        if check and r.returncode != 0:
+            raise HarnessError(f"ip {' '.join(args)}: exit {r.returncode}: {r.stderr.strip()}")
+        return r
 
     def _setup_netns(self):
         if os.geteuid() != 0:
@@ -129,6 +139,12 @@ class FerryCluster:
         self._subnet = f"10.77.{k}"
         self._ns_if = {}
         self._shaped = set()
+        # Names come from our pid: a run killed before its clean-up (a CI stop, a reboot of the
+        # test machine) may have left ones a later process with the same pid would now collide
+        # with. Nothing else uses these names; remove them first.
+        self._teardown_netns()
+        for i in range(1, self.n + 1):
+            self._ip("link", "del", f"fh{os.getpid() % 10000}n{i}", check=False)
         self._ip("link", "add", self._bridge, "type", "bridge")
         self._ip("addr", "add", f"{self._subnet}.254/24", "dev", self._bridge)
         self._ip("link", "set", self._bridge, "up")

@@ -132,7 +132,10 @@ class LoadProducer:
             if not busy:
                 break
             self._resend_due()
-            self.producer.flush(timeout=1)
+            try:
+                self.producer.flush(timeout=1)
+            except kafka.errors.KafkaTimeoutError:
+                pass  # kafka-python raises when a flush outlasts its timeout: keep waiting
             time.sleep(0.01)
         self.producer.close(timeout=5)
         with self.lock:
