@@ -117,7 +117,8 @@ case "$cmd" in
     # halt_on_error: a data race fails the test that hit it (ferryd exits 66, and the process
     # tests report a ferryd that died by itself). Without arguments: the tests that run ferryd.
     [ $# -gt 0 ] || set -- -L "process|interop"
-    TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:exitcode=66" run_tests "$dir" "$@"
+    TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:exitcode=66:suppressions=$ROOT/deploy/tsan.supp" \
+      run_tests "$dir" "$@"
     ;;
   fuzz)
     install_deps
