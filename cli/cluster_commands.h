@@ -1,6 +1,6 @@
 // `ferry cluster ...`:
 //  * info: cluster id, controller and brokers, from Kafka Metadata (works against any Kafka);
-//  * quorum: the controllers' Raft quorum from their gRPC listener (controller/quorum_admin.h),
+//  * quorum: the controllers' Raft quorum from their gRPC listener (cli/quorum_client.h),
 //    as kafka-metadata-quorum describe --status / --replication shows it (Ferry only).
 #pragma once
 

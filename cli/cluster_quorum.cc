@@ -1,5 +1,5 @@
-// `ferry cluster quorum`: the controller quorum as kafka-metadata-quorum describe shows it,
-// from controller/quorum_admin.h (the controllers' gRPC DescribeQuorum).
+// `ferry cluster quorum`: the controller quorum as kafka-metadata-quorum describe shows it, from
+// the controllers' gRPC DescribeQuorum (cli/quorum_client.h).
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -7,9 +7,10 @@
 
 #include "cli/cluster_commands.h"
 #include "cli/output.h"
+#include "cli/quorum_client.h"
 #include "cli/report.h"
 #include "cli/table.h"
-#include "controller/quorum_admin.h"
+#include "proto/controller.pb.h"
 
 namespace ferry::cli {
 
@@ -46,48 +47,51 @@ Json optional_number(int64_t value) {
   return value < 0 ? Json() : Json(value);
 }
 
-Json voter_json(const controller::VoterDescription& voter) {
+using Quorum = proto::DescribeQuorumResponse;
+using Voters = google::protobuf::RepeatedPtrField<proto::VoterState>;
+
+Json voter_json(const proto::VoterState& voter) {
   Json json = Json::object();
-  json["id"] = static_cast<int64_t>(voter.id.value());
-  json["address"] = voter.address;
-  json["log_end_offset"] = optional_number(voter.log_end_offset);
-  json["lag"] = optional_number(voter.lag);
-  json["last_fetch_ms_ago"] = optional_number(voter.last_fetch_ms_ago);
-  json["last_caught_up_ms_ago"] = optional_number(voter.last_caught_up_ms_ago);
-  json["state"] = voter.state;
+  json["id"] = static_cast<int64_t>(voter.id());
+  json["address"] = voter.address();
+  json["log_end_offset"] = optional_number(voter.log_end_offset());
+  json["lag"] = optional_number(voter.lag());
+  json["last_fetch_ms_ago"] = optional_number(voter.last_fetch_ms_ago());
+  json["last_caught_up_ms_ago"] = optional_number(voter.last_caught_up_ms_ago());
+  json["state"] = voter.state();
   return json;
 }
 
 // kafka-metadata-quorum's MaxFollowerLag / MaxFollowerLagTimeMs over the voters that follow.
-std::pair<int64_t, int64_t> max_follower_lag(const controller::QuorumDescription& q) {
+std::pair<int64_t, int64_t> max_follower_lag(const Quorum& q) {
   int64_t lag = 0;
   int64_t lag_ms = 0;
-  for (const auto& voter : q.voters) {
-    if (voter.id == q.leader_id) continue;
-    lag = std::max(lag, voter.lag);
-    lag_ms = std::max(lag_ms, voter.last_caught_up_ms_ago);
+  for (const auto& voter : q.voters()) {
+    if (voter.id() == q.leader().leader_id()) continue;
+    lag = std::max(lag, voter.lag());
+    lag_ms = std::max(lag_ms, voter.last_caught_up_ms_ago());
   }
   return {lag, lag_ms};
 }
 
-Json quorum_json(const controller::QuorumDescription& q, const QuorumOptions& options) {
+Json quorum_json(const Quorum& q, const QuorumOptions& options) {
   Json json = Json::object();
   if (options.status) {
     auto [lag, lag_ms] = max_follower_lag(q);
-    json["cluster_id"] = q.cluster_id;
-    json["leader_id"] = static_cast<int64_t>(q.leader_id.value());
-    json["leader_epoch"] = q.leader_epoch;
-    json["high_watermark"] = q.high_watermark;
-    json["log_start_offset"] = optional_number(q.log_start_offset);
+    json["cluster_id"] = q.cluster_id();
+    json["leader_id"] = static_cast<int64_t>(q.leader().leader_id());
+    json["leader_epoch"] = q.leader_epoch();
+    json["high_watermark"] = q.high_watermark();
+    json["log_start_offset"] = optional_number(q.log_start_offset());
     json["max_follower_lag"] = lag;
     json["max_follower_lag_time_ms"] = lag_ms;
   }
   if (options.replication) {
     Json voters = Json::array();
-    for (const auto& voter : q.voters)
+    for (const auto& voter : q.voters())
       voters.push_back(voter_json(voter));
     Json observers = Json::array();
-    for (const auto& observer : q.observers)
+    for (const auto& observer : q.observers())
       observers.push_back(voter_json(observer));
     json["voters"] = std::move(voters);
     json["observers"] = std::move(observers);
@@ -95,10 +99,10 @@ Json quorum_json(const controller::QuorumDescription& q, const QuorumOptions& op
   return json;
 }
 
-std::string ids_text(const std::vector<controller::VoterDescription>& voters) {
+std::string ids_text(const Voters& voters) {
   std::vector<int32_t> ids;
   for (const auto& voter : voters)
-    ids.push_back(voter.id.value());
+    ids.push_back(voter.id());
   return "[" + join_ids(ids) + "]";
 }
 
@@ -106,32 +110,32 @@ std::string number_text(int64_t value) {
   return value < 0 ? "-" : std::to_string(value);
 }
 
-std::string quorum_status_text(const controller::QuorumDescription& q) {
+std::string quorum_status_text(const Quorum& q) {
   auto [lag, lag_ms] = max_follower_lag(q);
   Table table = Table::key_values();
-  table.add_row({"ClusterId", q.cluster_id});
-  table.add_row({"LeaderId", std::to_string(q.leader_id.value())});
-  table.add_row({"LeaderEpoch", std::to_string(q.leader_epoch)});
-  table.add_row({"HighWatermark", std::to_string(q.high_watermark)});
-  table.add_row({"LogStartOffset", number_text(q.log_start_offset)});
+  table.add_row({"ClusterId", q.cluster_id()});
+  table.add_row({"LeaderId", std::to_string(q.leader().leader_id())});
+  table.add_row({"LeaderEpoch", std::to_string(q.leader_epoch())});
+  table.add_row({"HighWatermark", std::to_string(q.high_watermark())});
+  table.add_row({"LogStartOffset", number_text(q.log_start_offset())});
   table.add_row({"MaxFollowerLag", std::to_string(lag)});
   table.add_row({"MaxFollowerLagTimeMs", std::to_string(lag_ms)});
-  table.add_row({"CurrentVoters", ids_text(q.voters)});
-  table.add_row({"CurrentObservers", ids_text(q.observers)});
+  table.add_row({"CurrentVoters", ids_text(q.voters())});
+  table.add_row({"CurrentObservers", ids_text(q.observers())});
   return section_title("STATUS") + table.render();
 }
 
-std::string replication_text(const controller::QuorumDescription& q) {
+std::string replication_text(const Quorum& q) {
   Table table({"NODE-ID", "ADDRESS", "LOG-END-OFFSET", "LAG", "LAST-FETCH-MS-AGO",
                "LAST-CAUGHT-UP-MS-AGO", "STATUS"});
-  auto add = [&](const controller::VoterDescription& v, std::string status) {
-    table.add_row({std::to_string(v.id.value()), v.address, number_text(v.log_end_offset),
-                   number_text(v.lag), number_text(v.last_fetch_ms_ago),
-                   number_text(v.last_caught_up_ms_ago), std::move(status)});
+  auto add = [&](const proto::VoterState& v, std::string status) {
+    table.add_row({std::to_string(v.id()), v.address(), number_text(v.log_end_offset()),
+                   number_text(v.lag()), number_text(v.last_fetch_ms_ago()),
+                   number_text(v.last_caught_up_ms_ago()), std::move(status)});
   };
-  for (const auto& voter : q.voters)
-    add(voter, voter.state);
-  for (const auto& observer : q.observers)
+  for (const auto& voter : q.voters())
+    add(voter, voter.state());
+  for (const auto& observer : q.observers())
     add(observer, "Observer");
   return section_title("REPLICATION") + table.render();
 }
@@ -142,13 +146,13 @@ int run_cluster_quorum(const CommandContext& ctx) {
   auto options = parse_cluster_quorum(ctx.inv, ctx.env);
   if (!options.ok()) return ctx.usage_failure(options.error());
   Reporter reporter(ctx.err, ctx.command_name());
-  auto described = controller::describe_quorum_any(options->controllers, ctx.global.timeout_ms);
+  auto described = describe_quorum_any(options->controllers, ctx.global.timeout_ms);
   if (!described.ok()) {
     reporter.item_failed(fmt::format("{}", fmt::join(options->controllers, ",")),
                          described.error());
     return reporter.exit_code();
   }
-  const controller::QuorumDescription& quorum = *described;
+  const Quorum& quorum = *described;
   if (ctx.global.format == OutputFormat::kJson) {
     emit_json(ctx.out, quorum_json(quorum, *options));
     return reporter.exit_code();

@@ -1,6 +1,7 @@
-// Describe the controller quorum (kafka-metadata-quorum describe --status / --replication) from
-// any process: a small blocking client for the CLI (`ferry cluster quorum`). Plain C++: no gRPC
-// or protobuf in this header.
+// The controller quorum as kafka-metadata-quorum describe --status / --replication shows it: what
+// the active controller answers to DescribeQuorum (QuorumController::describe_quorum; on the
+// wire, proto DescribeQuorumResponse, which `ferry cluster quorum` reads through the stubs in
+// cli/quorum_client.h). Plain C++: no gRPC or protobuf in this header.
 #pragma once
 
 #include <cstdint>
@@ -37,21 +38,5 @@ struct QuorumDescription {
   // fetch reported; forgotten 5 minutes after their last fetch.
   std::vector<VoterDescription> observers;
 };
-
-// Asks the voter at `address` (host:port of a CONTROLLER listener); if it is not the active
-// controller, follows its hint to the leader (once). Bounded by `timeout_ms`.
-// NOT_CONTROLLER when no leader is known, REQUEST_TIMED_OUT / NETWORK_EXCEPTION when nothing
-// answers.
-Result<QuorumDescription> describe_quorum(const std::string& address, int64_t timeout_ms = 5000);
-
-// Asks each of `addresses` in turn, round after round with a short back-off, until one answers
-// or `timeout_ms` passes: right after the leader dies the others still name it for up to an
-// election timeout, then elect a new one. Returns the last error when none answered.
-Result<QuorumDescription> describe_quorum_any(const std::vector<std::string>& addresses,
-                                              int64_t timeout_ms = 5000);
-
-// describe_quorum_any() over the `id@host:port` entries of controller.quorum.voters.
-Result<QuorumDescription> describe_quorum_of(const std::vector<std::string>& voters,
-                                             int64_t timeout_ms = 5000);
 
 }  // namespace ferry::controller

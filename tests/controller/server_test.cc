@@ -15,6 +15,7 @@
 #include "controller/grpc/remote_api.h"
 #include "controller/quorum/options.h"
 #include "controller/quorum_admin.h"
+#include "tests/support/describe_quorum.h"
 #include "tests/support/listening_socket.h"
 #include "tests/support/process.h"
 #include "tests/support/temp_dir.h"
@@ -28,6 +29,8 @@ inline void PrintTo(ErrorCode code, std::ostream* os) {
 namespace ferry::controller {
 namespace {
 
+using test::describe_quorum;
+using test::describe_quorum_of;
 using test::free_port;
 
 bool wait_until(const std::function<bool()>& condition, int64_t timeout_ms = 15000) {

@@ -20,6 +20,7 @@
 #include "common/config.h"
 #include "common/error.h"
 #include "controller/quorum_admin.h"
+#include "tests/support/describe_quorum.h"
 #include "tests/support/process.h"
 
 namespace ferry::controller::test {
@@ -100,7 +101,7 @@ class ControllerProcessCluster {
 
   // The quorum as its leader describes it (asking each voter in turn, bounded).
   Result<QuorumDescription> describe(int64_t timeout_ms = 1000) const {
-    return describe_quorum_of(voter_entries_, timeout_ms);
+    return ferry::test::describe_quorum_of(voter_entries_, timeout_ms);
   }
   // Waits for a leader that answers describe-quorum; -1 on timeout.
   int wait_for_leader(int64_t timeout_ms, const std::function<bool(int)>& accept = {}) const {
