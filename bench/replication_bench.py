@@ -69,6 +69,8 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests", "interop", "python"))
 from cluster import FerryCluster, partitions_v1  # noqa: E402
 from ferry_harness import HarnessError  # noqa: E402
 
+import broker_bench  # noqa: E402  (bench/, next to this file)
+
 TICKS = os.sysconf("SC_CLK_TCK")
 RECORD = 1024
 TOPIC = "bench"
@@ -113,20 +115,10 @@ def loadavg():
 
 
 def disk_write_mb_s(directory, total_mib=256):
-    """Raw sequential write + fdatasync bandwidth (1 MiB blocks), as broker_bench.py measures it."""
+    """Raw sequential write + fdatasync bandwidth (1 MiB blocks), measured as broker_bench.py does,
+    after the write-back of earlier cases."""
     os.sync()
-    path = os.path.join(directory, "ferry-bench-disk-probe")
-    block = os.urandom(1 << 20)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        t0 = time.time()
-        for _ in range(total_mib):
-            os.write(fd, block)
-            os.fdatasync(fd)
-        return total_mib * (1 << 20) / 1e6 / (time.time() - t0)
-    finally:
-        os.close(fd)
-        os.unlink(path)
+    return broker_bench.disk_write_mb_s(directory, total_mib)
 
 
 def log_bytes(part_dir):

@@ -72,11 +72,13 @@ build() {
     tsan) args+=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DFERRY_TSAN=ON -DFERRY_BUILD_BENCH=OFF) ;;
   esac
   if [ ! -f "$dir/build.ninja" ]; then
-    cmake "${args[@]}" >&2
+    cmake "${args[@]}" >&2 || exit 1
   fi
   local targets=()
   for t in "$@"; do targets+=(--target "$t"); done
-  cmake --build "$dir" -j "$JOBS" "${targets[@]}" >&2
+  # `dir=$(build ...)` runs this in a subshell, where set -e does not stop at a failed command:
+  # exit explicitly, or a failed build would go on to run the tests of the last one.
+  cmake --build "$dir" -j "$JOBS" "${targets[@]}" >&2 || exit 1
   echo "$dir"
 }
 

@@ -228,7 +228,7 @@ void QuorumController::on_tick() {
   node_->tick();
   process_ready();
   if (active_) {
-    track_followers(now);
+    quorum_status_.track(node_->status(), now);
     probe_quiet_brokers(now);
     fence_expired_brokers(now);
   }
@@ -390,8 +390,7 @@ void QuorumController::become_active() {
   // whole of it would be safe, but brokers also need time to find the new controller.
   sessions_.reset(committed_.current(), now - options_.election_timeout_ms / 2);
   probe_started_ms_.clear();
-  last_caught_up_ms_.clear();
-  last_contact_ms_.clear();
+  quorum_status_.reset();
   log().info("[controller n={} t={}] active controller at offset {} ({} brokers, {} topics)",
              options_.node_id, node_->term(), committed_.current().offset,
              committed_.current().brokers.size(), committed_.current().topics.size());
@@ -443,14 +442,6 @@ void QuorumController::fail_confirmations() {
   auto pending = std::exchange(confirmations_, {});
   for (auto& [_, done] : pending)
     done(false);
-}
-
-void QuorumController::track_followers(int64_t now_ms) {
-  const raft::NodeStatus status = node_->status();
-  for (const auto& pr : status.progress) {
-    if (pr.id == options_.node_id || pr.match >= status.commit) last_caught_up_ms_[pr.id] = now_ms;
-    if (pr.id == options_.node_id || pr.recent_active) last_contact_ms_[pr.id] = now_ms;
-  }
 }
 
 }  // namespace ferry::controller

@@ -80,6 +80,7 @@
 #include "controller/quorum/metadata_observers.h"
 #include "controller/quorum/options.h"
 #include "controller/quorum/pending_proposals.h"
+#include "controller/quorum/quorum_status.h"
 #include "controller/quorum_admin.h"
 #include "controller/raft/raw_node.h"
 #include "controller/raft/ready_loop.h"
@@ -173,7 +174,6 @@ class QuorumController final : public ControllerApi, public MetadataSource {
   void step_down();
   void wait_for_transfer(int64_t deadline_ms);
   void finish_stop();
-  void track_followers(int64_t now_ms);
   // Calls `done(true)` once a read-index round started now confirms this voter leads (false if
   // it does not, or loses leadership first). Strand only.
   void confirm_leadership(std::function<void(bool)> done);
@@ -239,8 +239,7 @@ class QuorumController final : public ControllerApi, public MetadataSource {
   std::map<uint64_t, std::function<void(bool)>> confirmations_;  // read-index context -> waiter
   PendingProposals pending_;
   MetadataObservers observers_;
-  std::map<NodeId, int64_t> last_caught_up_ms_;
-  std::map<NodeId, int64_t> last_contact_ms_;
+  QuorumStatus quorum_status_;
 
   // Shared with other threads.
   std::atomic<int32_t> leader_{-1};
