@@ -107,6 +107,7 @@ class FerryCluster:
         self.netns = netns
         self.procs = {}
         self.paused = set()
+        self.keep_dir = False
         ports = pick_free_ports(2 * self.voters)
         self.kafka_ports = {i: ports[2 * (i - 1)] for i in range(1, self.voters + 1)}
         self.ctrl_ports = {i: ports[2 * (i - 1) + 1] for i in range(1, self.voters + 1)}
@@ -336,7 +337,8 @@ class FerryCluster:
             except (OSError, ConnectionError, struct.error) as e:
                 last = repr(e)
             time.sleep(0.05)  # poll interval of a bounded wait
-        raise self.failure(f"timed out after {timeout}s waiting for {what}; last: {last}")
+        raise self.failure(f"timed out after {timeout}s waiting for {what}; last: {last}",
+                           stacks=True)
 
     def wait_full_isr(self, topic, count, timeout=60.0, via=None):
         def full(parts):
@@ -381,8 +383,30 @@ class FerryCluster:
             parts.append(f"--- node {i} ({self.log_path(i)}):\n" + "\n".join(text[-lines:]))
         return "\n".join(parts)
 
-    def failure(self, message):
-        return HarnessError(f"{message}\n{self.log_tails()}")
+    def thread_stacks(self):
+        """Every running node's threads (gdb), written next to the logs: a wait that timed out
+        may be a node that hung, and its stacks are gone once the test kills it."""
+        if shutil.which("gdb") is None:
+            return "(no gdb: no thread stacks)"
+        path = os.path.join(self.dir, "stacks.txt")
+        with open(path, "w") as out:
+            for i, proc in sorted(self.procs.items()):
+                if proc.poll() is not None or i in self.paused:
+                    continue
+                out.write(f"=== node {i} (pid {proc.pid})\n")
+                out.flush()
+                try:
+                    subprocess.run(["gdb", "-batch", "-p", str(proc.pid), "-ex",
+                                    "thread apply all bt 30"], stdout=out, stderr=subprocess.STDOUT,
+                                   timeout=60)
+                except subprocess.TimeoutExpired:
+                    out.write("(gdb timed out)\n")
+        self.keep_dir = True
+        return f"thread stacks of the running nodes: {path}"
+
+    def failure(self, message, stacks=False):
+        extra = f"\n{self.thread_stacks()}" if stacks else ""
+        return HarnessError(f"{message}\n{self.log_tails()}{extra}")
 
     def dead_by_themselves(self):
         return [i for i, p in self.procs.items() if p.poll() is not None]
@@ -399,8 +423,10 @@ class FerryCluster:
             self._teardown_netns()
         if os.environ.get("FERRY_KEEP_TEST_DIRS"):
             print(f"kept cluster dir {self.dir}", file=sys.stderr)
-        elif not died:
+        elif not died and not self.keep_dir:
             shutil.rmtree(self.dir, ignore_errors=True)
+        elif self.keep_dir:
+            print(f"kept cluster dir {self.dir} (thread stacks inside)", file=sys.stderr)
         if died:
             raise self.failure(f"nodes {died} died during the test (dir kept: {self.dir})")
 

@@ -15,7 +15,7 @@ import threading
 import time
 
 import kafka.errors
-from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
 from kafka import KafkaProducer
 
 from history import ACKED, Consumed, Record, make_value
@@ -177,8 +177,21 @@ def read_all(bootstrap, topic, partitions, timeout=60.0):
     })
     try:
         ends = {}
+        deadline = time.monotonic() + timeout
         for p in range(partitions):
-            _, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
+            while True:
+                try:
+                    _, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
+                    break
+                except KafkaException as e:
+                    # Right after a leadership move the client's metadata may still name the old
+                    # leader (NOT_LEADER_OR_FOLLOWER); librdkafka refreshes it on that error.
+                    error = e.args[0]
+                    moving = error.code() in (KafkaError.NOT_LEADER_FOR_PARTITION,
+                                              KafkaError.LEADER_NOT_AVAILABLE)
+                    if not (moving or error.retriable()) or time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.1)  # poll interval of a bounded retry
             ends[p] = high
         consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(partitions)])
         out = []

@@ -38,7 +38,8 @@ PARTITIONS = 3
 
 def describe(cluster, topic=TOPIC, nodes=None):
     """`ferry topic describe --format json` (the CLI built next to ferryd): the partitions."""
-    cli = os.path.join(os.path.dirname(os.path.dirname(cluster.binary)), "cli", "ferry")
+    cli = os.environ.get("FERRY_CLI") or os.path.join(
+        os.path.dirname(os.path.dirname(cluster.binary)), "cli", "ferry")
     out = subprocess.run([cli, "--brokers", cluster.bootstrap(nodes), "--timeout", "10s", "topic",
                           "describe", topic, "--format", "json"],
                          capture_output=True, text=True, timeout=30)
