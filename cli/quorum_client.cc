@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
+#include <grpcpp/support/channel_arguments.h>
 
 #include <algorithm>
 #include <chrono>
@@ -15,8 +16,15 @@ namespace ferry::cli {
 namespace {
 
 Result<proto::DescribeQuorumResponse> ask(const std::string& address, int64_t timeout_ms) {
+  // As the controllers' own channels: reconnect quickly (a voter restarting or just elected is
+  // back within the election timeout) and no transparent retries (the caller moves on instead).
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 50);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 50);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 500);
+  args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
   auto stub = proto::ControllerService::NewStub(
-      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+      grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(timeout_ms));
   proto::DescribeQuorumResponse response;
