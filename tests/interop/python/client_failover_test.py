@@ -90,6 +90,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 from cluster import FerryCluster, list_offsets_v1_at
 from ferry_harness import test_seed
 from history import ACKED, Consumed, History, Record, check, id_of, make_value, summary
+from load import high_watermarks
 
 SEED = test_seed()
 TOPIC = "failover"
@@ -466,10 +467,7 @@ def confluent_read_all(cluster):
         "fetch.wait.max.ms": 100,
     })
     try:
-        ends = {}
-        for p in range(PARTITIONS):
-            _, high = consumer.get_watermark_offsets(TopicPartition(TOPIC, p), timeout=10)
-            ends[p] = high
+        ends = high_watermarks(cluster.bootstrap(), TOPIC, PARTITIONS)
         consumer.assign([TopicPartition(TOPIC, p, OFFSET_BEGINNING) for p in range(PARTITIONS)])
         out = []
         next_offset = {p: 0 for p in range(PARTITIONS)}

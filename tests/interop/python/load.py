@@ -11,6 +11,7 @@ so a test can ask "did writes resume after T?". `read_all` reads back with confl
 
 import collections
 import heapq
+import sys
 import threading
 import time
 
@@ -165,9 +166,8 @@ class LoadProducer:
             return dict(self.non_retriable)
 
 
-def read_all(bootstrap, topic, partitions, timeout=60.0):
-    """Every record of `topic` from the log start to the high watermark seen when reading starts."""
-    consumer = Consumer({
+def _consumer(bootstrap):
+    return Consumer({
         "bootstrap.servers": bootstrap,
         "group.id": "ferry-replication-never-joins",
         "enable.auto.commit": False,
@@ -175,24 +175,37 @@ def read_all(bootstrap, topic, partitions, timeout=60.0):
         "auto.offset.reset": "error",
         "fetch.wait.max.ms": 100,
     })
+
+
+def high_watermarks(bootstrap, topic, partitions, timeout=60.0):
+    """{partition: high watermark}, asking each partition's leader. Right after a leadership move
+    a client's metadata may still name the old leader, and librdkafka's watermark query does not
+    refresh it on NOT_LEADER_OR_FOLLOWER: such an answer is retried with a new client (fresh
+    metadata), bounded by `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        consumer = _consumer(bootstrap)
+        try:
+            return {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
+                    for p in range(partitions)}
+        except KafkaException as e:
+            error = e.args[0]
+            moving = error.code() in (KafkaError.NOT_LEADER_FOR_PARTITION,
+                                      KafkaError.LEADER_NOT_AVAILABLE)
+            if not (moving or error.retriable()) or time.monotonic() > deadline:
+                raise
+            print(f"high_watermarks: {error.str()}; asking again with fresh metadata",
+                  file=sys.stderr, flush=True)
+        finally:
+            consumer.close()
+        time.sleep(0.2)  # poll interval of a bounded retry
+
+
+def read_all(bootstrap, topic, partitions, timeout=60.0):
+    """Every record of `topic` from the log start to the high watermark seen when reading starts."""
+    ends = high_watermarks(bootstrap, topic, partitions, timeout)
+    consumer = _consumer(bootstrap)
     try:
-        ends = {}
-        deadline = time.monotonic() + timeout
-        for p in range(partitions):
-            while True:
-                try:
-                    _, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
-                    break
-                except KafkaException as e:
-                    # Right after a leadership move the client's metadata may still name the old
-                    # leader (NOT_LEADER_OR_FOLLOWER); librdkafka refreshes it on that error.
-                    error = e.args[0]
-                    moving = error.code() in (KafkaError.NOT_LEADER_FOR_PARTITION,
-                                              KafkaError.LEADER_NOT_AVAILABLE)
-                    if not (moving or error.retriable()) or time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.1)  # poll interval of a bounded retry
-            ends[p] = high
         consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(partitions)])
         out = []
         next_offset = {p: 0 for p in range(partitions)}
