@@ -221,7 +221,8 @@ Status PartitionLog::recover_segments(const std::optional<CleanShutdownMarker>& 
 Status PartitionLog::classify_bad_regions(const std::vector<std::optional<SegmentScan>>& scans,
                                           RecoveryReport& report) {
   auto has_valid = [&](size_t i) {
-    return scans[i] ? scans[i]->valid_batches > 0 : !segments_[i]->empty();
+    return scans[i] ? scans[i]->valid_batches > 0 || scans[i]->bad_tail_holds_batches
+                    : !segments_[i]->empty();
   };
   std::optional<size_t> last_valid;
   for (size_t i = 0; i < segments_.size(); ++i) {
@@ -230,8 +231,8 @@ Status PartitionLog::classify_bad_regions(const std::vector<std::optional<Segmen
   for (size_t i = 0; i < segments_.size(); ++i) {
     if (!scans[i]) continue;
     const auto& seg = segments_[i];
-    for (const auto& [from, to] : scans[i]->holes) {
-      report.corruptions.push_back({seg->file()->path(), from, to,
+    for (const auto& hole : scans[i]->holes) {
+      report.corruptions.push_back({seg->file()->path(), hole.from, hole.to,
                                     "bad bytes followed by valid batches (kept, never served)"});
     }
     if (!scans[i]->bad_tail_from) continue;
@@ -240,6 +241,12 @@ Status PartitionLog::classify_bad_regions(const std::vector<std::optional<Segmen
       report.corruptions.push_back({seg->file()->path(), from, seg->size(),
                                     "bad segment tail followed by valid segments (kept, never "
                                     "served)"});
+      continue;
+    }
+    if (scans[i]->bad_tail_holds_batches) {
+      report.corruptions.push_back({seg->file()->path(), from, seg->size(),
+                                    "bad bytes followed by batches whose offsets cannot be "
+                                    "proven (kept, never served)"});
       continue;
     }
     logger("storage")->warn("[{}] truncating torn tail of {} at byte {} ({} bytes)", tp_.dir_name(),
@@ -253,6 +260,19 @@ Status PartitionLog::classify_bad_regions(const std::vector<std::optional<Segmen
     report.torn_bytes_truncated += segments_.back()->size();
     FERRY_TRY(segments_.back()->delete_files());
     segments_.pop_back();
+  }
+  // A kept bad tail is never appended to: the log goes on in a new segment where it ends.
+  if (segments_.back()->corrupt_tail()) {
+    const Offset end = segments_.back()->next_offset();
+    if (end == segments_.back()->base_offset()) {  // nothing in it placed: set the file aside
+      logger("storage")->error("[{}] setting {} aside: no batch in it can be placed",
+                               tp_.dir_name(), segments_.back()->file()->path().string());
+      FERRY_TRY(segments_.back()->set_aside(clock_.wall_ms()));
+      segments_.pop_back();
+    }
+    FERRY_ASSIGN_OR_RETURN(auto next, Segment::create(dir_, end, clock_.wall_ms()));
+    next->set_index_interval_bytes(config_.index_interval_bytes);
+    segments_.push_back(std::move(next));
   }
   for (const auto& c : report.corruptions) {
     logger("storage")->error("[{}] corruption in {} bytes [{}, {}): {}", tp_.dir_name(),

@@ -256,4 +256,14 @@ Status Segment::delete_files() {
   return ok_status();
 }
 
+Status Segment::set_aside(int64_t now_ms) {
+  const fs::path from = file_->path();
+  const fs::path to = fs::path(fmt::format("{}.corrupt-{}", from.string(), now_ms));
+  if (::rename(from.c_str(), to.c_str()) != 0) return io_error("rename", from, errno);
+  for (const fs::path& p : {offset_index_.path(), time_index_.path()}) {
+    if (::unlink(p.c_str()) != 0 && errno != ENOENT) return io_error("unlink", p, errno);
+  }
+  return ok_status();
+}
+
 }  // namespace ferry::storage

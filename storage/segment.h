@@ -76,12 +76,22 @@ class VerifiedRanges {
   std::vector<std::pair<uint64_t, uint64_t>> ranges_;
 };
 
+// Whole batches that failed their checks but whose headers still chain (base offsets continue,
+// lengths land on the next header), followed by a valid batch at exactly the offset they end at.
+struct SegmentHole {
+  uint64_t from = 0;
+  uint64_t to = 0;  // position of the valid batch after the hole
+  Offset next;      // its base offset
+};
+
 // What a recovery scan of one segment found.
 struct SegmentScan {
-  // Regions of bad bytes followed by valid batches in this segment: never served.
-  std::vector<std::pair<uint64_t, uint64_t>> holes;
+  // Bad batches followed by valid ones in this segment: kept, never served.
+  std::vector<SegmentHole> holes;
   // Position of the first bad byte after the last valid batch, if the segment ends badly.
   std::optional<uint64_t> bad_tail_from;
+  // The bad tail holds valid batches that could not be placed (their offsets are not proven).
+  bool bad_tail_holds_batches = false;
   size_t valid_batches = 0;
   // (epoch, base offset) of every batch whose epoch differs from the batch before it.
   std::vector<EpochEntry> epoch_starts;
@@ -154,6 +164,9 @@ class Segment {
   void set_index_interval_bytes(int32_t bytes);
   // Closes nothing (handles close with the last reference); removes the three files.
   Status delete_files();
+  // Renames the log file to `<name>.corrupt-<now_ms>` (never read again, kept for inspection)
+  // and removes its indexes. The segment object is unusable afterwards.
+  Status set_aside(int64_t now_ms);
 
   // ---- reader side (any thread) ----
   // Whole batches starting at the one holding `offset`, at most `max_bytes` except that the
@@ -214,7 +227,7 @@ class Segment {
   VerifiedRanges verified_;
   uint64_t bytes_since_index_entry_ = 0;
   int32_t index_interval_bytes_ = 4096;
-  std::vector<std::pair<uint64_t, uint64_t>> holes_;
+  std::vector<SegmentHole> holes_;
   int64_t max_timestamp_ = kNoTimestamp;
   Offset offset_of_max_timestamp_;
   int64_t first_append_ms_ = -1;

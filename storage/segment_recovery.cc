@@ -55,15 +55,14 @@ struct BatchFacts {
   uint64_t size;
 };
 
-// A fully valid batch at `pos` whose base offset is `expected` (exact) or >= it.
+// A fully valid batch at `pos` whose base offset is exactly `expected`.
 std::optional<BatchFacts> valid_batch_at(ChunkReader& r, uint64_t pos, Offset segment_base,
-                                         Offset expected, bool exact,
-                                         const LeaderEpochCache& epochs) {
+                                         Offset expected, const LeaderEpochCache& epochs) {
   const auto h = sane_header_at(r, pos);
   if (!h) return std::nullopt;
   const BatchFacts f{h->base_offset(), h->last_offset(), h->max_timestamp(),
                      h->partition_leader_epoch(), h->size_bytes()};
-  if (exact ? f.base != expected : f.base < expected) return std::nullopt;
+  if (f.base != expected) return std::nullopt;
   if (f.last - segment_base > INT32_MAX || pos + f.size > INT32_MAX) return std::nullopt;
   const ByteSpan bytes = r.get(pos, static_cast<size_t>(f.size));
   if (bytes.size() != f.size) return std::nullopt;
@@ -71,16 +70,40 @@ std::optional<BatchFacts> valid_batch_at(ChunkReader& r, uint64_t pos, Offset se
   return f;
 }
 
-// The first position >= from where a fully valid batch with base >= min_base starts.
-std::optional<uint64_t> resync(ChunkReader& r, uint64_t from, Offset segment_base, Offset min_base,
-                               const LeaderEpochCache& epochs) {
+// Skips the bad batches from `pos` (whose base offset should be `expected`) to the next valid
+// one. The base offset is not covered by the CRC, so a batch found by searching past damage
+// could carry a flipped offset and be served at offsets it never held. Only a hole its own
+// headers explain is skipped: each header sane, each base offset continuing the one before,
+// each length landing on the next header, up to a valid batch at exactly the offset reached.
+// Anything else leaves no way to place what follows: the caller treats it as a bad tail.
+std::optional<SegmentHole> skip_bad_batches(ChunkReader& r, uint64_t pos, Offset segment_base,
+                                            Offset expected, const LeaderEpochCache& epochs) {
+  const uint64_t limit = r.limit();
+  SegmentHole hole{pos, pos, expected};
+  while (hole.to < limit && r.status().ok()) {
+    const auto h = sane_header_at(r, hole.to);
+    if (!h || h->base_offset() != hole.next || h->last_offset() - segment_base > INT32_MAX) break;
+    hole.to += h->size_bytes();
+    hole.next = h->last_offset() + 1;
+    if (valid_batch_at(r, hole.to, segment_base, hole.next, epochs)) return hole;
+  }
+  return std::nullopt;
+}
+
+// Whether a valid batch with a base offset >= min_base starts anywhere at or after `from`.
+bool any_valid_batch_from(ChunkReader& r, uint64_t from, Offset segment_base, Offset min_base,
+                          const LeaderEpochCache& epochs) {
   const uint64_t limit = r.limit();
   for (uint64_t q = from; q + L::kHeaderSize <= limit && r.status().ok(); ++q) {
     const ByteSpan h = r.get(q, L::kHeaderSize);
     if (h.size() != L::kHeaderSize || h[L::kMagic] != kMagicV2) continue;
-    if (valid_batch_at(r, q, segment_base, min_base, /*exact=*/false, epochs)) return q;
+    const auto v = sane_header_at(r, q);
+    if (v && v->base_offset() >= min_base &&
+        valid_batch_at(r, q, segment_base, v->base_offset(), epochs)) {
+      return true;
+    }
   }
-  return std::nullopt;
+  return false;
 }
 
 Result<uint64_t> file_size(const FileHandle& f) {
@@ -106,11 +129,10 @@ Result<SegmentScan> Segment::scan(const LeaderEpochCache& epochs) {
   holes_.clear();
   uint64_t pos = 0;
   Offset expected = base_offset_;
-  bool exact = true;
   bool force = false;
   std::optional<LeaderEpoch> prev_epoch;
   while (pos < size) {
-    const auto f = valid_batch_at(r, pos, base_offset_, expected, exact, epochs);
+    const auto f = valid_batch_at(r, pos, base_offset_, expected, epochs);
     if (!r.status().ok()) return r.status().error();
     if (f) {
       ib.add(f->base, f->last, f->max_ts, pos, f->size, force);
@@ -120,20 +142,21 @@ Result<SegmentScan> Segment::scan(const LeaderEpochCache& epochs) {
       ++out.valid_batches;
       pos += f->size;
       expected = f->last + 1;
-      exact = true;
       force = false;
       continue;
     }
-    const auto q = resync(r, pos + 1, base_offset_, expected, epochs);
+    const auto hole = skip_bad_batches(r, pos, base_offset_, expected, epochs);
     if (!r.status().ok()) return r.status().error();
-    if (!q) {
+    if (!hole) {
       out.bad_tail_from = pos;
+      out.bad_tail_holds_batches = any_valid_batch_from(r, pos + 1, base_offset_, expected, epochs);
+      if (!r.status().ok()) return r.status().error();
       break;
     }
-    out.holes.emplace_back(pos, *q);
-    pos = *q;
-    exact = false;
-    force = true;
+    out.holes.push_back(*hole);
+    pos = hole->to;
+    expected = hole->next;
+    force = true;  // an index entry right at the first good batch: reads never start in a hole
   }
   holes_ = out.holes;
   FERRY_TRY(install_locked(std::move(ib), expected));
@@ -196,27 +219,25 @@ Result<bool> Segment::rebuild_indexes_locked(uint64_t limit) {
   IndexBuilder ib(index_interval_bytes_, base_offset_);
   uint64_t pos = 0;
   Offset expected = base_offset_;
-  bool exact = true;
   bool force = false;
   bool clean = true;
   size_t next_hole = 0;
   while (pos < limit) {
-    if (next_hole < holes_.size() && holes_[next_hole].first == pos) {
-      pos = holes_[next_hole++].second;
-      exact = false;
+    if (next_hole < holes_.size() && holes_[next_hole].from == pos) {
+      pos = holes_[next_hole].to;
+      expected = holes_[next_hole++].next;
       force = true;
       continue;
     }
     const auto h = sane_header_at(r, pos);
     if (!r.status().ok()) return r.status().error();
-    if (!h || (exact ? h->base_offset() != expected : h->base_offset() < expected)) {
+    if (!h || h->base_offset() != expected) {
       clean = false;
       break;
     }
     ib.add(h->base_offset(), h->last_offset(), h->max_timestamp(), pos, h->size_bytes(), force);
     expected = h->last_offset() + 1;
     pos += h->size_bytes();
-    exact = true;
     force = false;
   }
   FERRY_TRY(install_locked(std::move(ib), expected));
@@ -248,7 +269,7 @@ Status Segment::cut_locked(uint64_t position) {
   verified_.truncate(position);
   indexes_dirty_.store(true);
   if (synced_.load() > position) synced_.store(position);
-  std::erase_if(holes_, [&](const auto& h) { return h.second > position; });
+  std::erase_if(holes_, [&](const SegmentHole& h) { return h.to > position; });
   size_.store(position);
   // First walk: where the log now ends; then drop time entries past it; then walk again so the
   // max timestamp comes only from what is left.
