@@ -172,9 +172,8 @@ void QuorumController::finish_stop() {
   tick_timer_.cancel();
   for (auto& due : pending_.take_all())
     due();
-  for (auto& deferred : deferred_)
+  for (auto& deferred : commands_.close())
     deferred();  // they see stopping_ and fail
-  deferred_.clear();
   fail_confirmations();
   for (auto& waiter : observers_.take_all()) {
     MetadataFetch fetch;
@@ -227,7 +226,7 @@ void QuorumController::on_tick() {
   const int64_t now = clock_.monotonic_ms();
   node_->tick();
   process_ready();
-  if (active_) {
+  if (commands_.open()) {
     quorum_status_.track(node_->status(), now);
     probe_quiet_brokers(now);
     fence_expired_brokers(now);
@@ -377,14 +376,13 @@ void QuorumController::check_leadership() {
     log().info("[controller n={} t={}] became leader; active once {} is applied", options_.node_id,
                node_->term(), term_start_index_);
   }
-  if (leading_term_ && !active_ && committed_.current().offset >= term_start_index_) {
+  if (leading_term_ && !commands_.open() && committed_.current().offset >= term_start_index_) {
     become_active();
   }
 }
 
 void QuorumController::become_active() {
-  active_ = true;
-  speculative_.emplace(committed_.fork());
+  auto deferred = commands_.open_at(committed_);
   const int64_t now = clock_.monotonic_ms();
   // Credit half the election timeout (see "Heartbeats and broker leases" in the header): the
   // whole of it would be safe, but brokers also need time to find the new controller.
@@ -395,7 +393,6 @@ void QuorumController::become_active() {
              options_.node_id, node_->term(), committed_.current().offset,
              committed_.current().brokers.size(), committed_.current().topics.size());
   if (committed_.current().cluster_id.empty()) propose_cluster_id();
-  auto deferred = std::exchange(deferred_, {});
   for (auto& d : deferred)
     d();
 }
@@ -404,11 +401,9 @@ void QuorumController::step_down() {
   log().info("[controller n={} t={}] no longer the active controller", options_.node_id,
              node_->term());
   leading_term_.reset();
-  active_ = false;
-  speculative_.reset();
+  auto deferred = commands_.close();
   fail_confirmations();
   // Proposals in flight stay pending: the log decides their fate when their index applies.
-  auto deferred = std::exchange(deferred_, {});
   for (auto& d : deferred)
     d();  // they now see that this voter is not the leader
 }

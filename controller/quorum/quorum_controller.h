@@ -20,16 +20,16 @@
 // applied since the last snapshot, the state is snapshotted (the image as records) and the log
 // compacted up to `snapshot_keep_entries` below it.
 //
-// Commands (active controller only): a command is planned against the *speculative* image (the
-// committed image plus every entry this leader proposed and has not seen committed yet), its
-// records are proposed as one Raft entry and applied to the speculative image at once, so the
-// next command sees them. The reply is delivered when the entry is applied: an entry with the
-// proposal's (term, index) means success (reply.committed_offset = index); another term at
-// that index means the proposal was lost (NOT_CONTROLLER, safe to retry elsewhere). A command
-// with no records replies once everything it observed is committed (a barrier), so no reply
-// ever reports uncommitted state. A new leader serves commands only after it has applied its
-// own first entry of the term (the leader no-op): its speculative image then starts from a
-// complete committed image. Requests that reach a voter that is not the leader are answered
+// Commands (active controller only, controller/quorum/command_pipeline.h): a command is planned
+// against the *speculative* image (the committed image plus every entry this leader proposed and
+// has not seen committed yet), its records are proposed as one Raft entry and applied to the
+// speculative image at once, so the next command sees them. The reply is delivered when the entry
+// is applied: an entry with the proposal's (term, index) means success (reply.committed_offset =
+// index); another term at that index means the proposal was lost (NOT_CONTROLLER, safe to retry
+// elsewhere). A command with no records replies once everything it observed is committed (a
+// barrier), so no reply ever reports uncommitted state. A new leader serves commands only after it
+// has applied its own first entry of the term (the leader no-op): its speculative image then starts
+// from a complete committed image. Requests that reach a voter that is not the leader are answered
 // NOT_CONTROLLER naming the leader when known.
 //
 // Broker sessions live only in the active controller's memory. Every tick, the active controller
@@ -77,6 +77,7 @@
 #include "controller/controller_api.h"
 #include "controller/metadata/commands.h"
 #include "controller/metadata/state_machine.h"
+#include "controller/quorum/command_pipeline.h"
 #include "controller/quorum/metadata_observers.h"
 #include "controller/quorum/options.h"
 #include "controller/quorum/pending_proposals.h"
@@ -230,11 +231,9 @@ class QuorumController final : public ControllerApi, public MetadataSource {
   uint64_t bytes_since_snapshot_ = 0;
   std::optional<Term> leading_term_;  // set while this voter is the Raft leader
   LogIndex term_start_index_{0};      // the leader no-op of leading_term_
-  bool active_ = false;               // leading and caught up: commands are served
-  std::optional<metadata::MetadataBuilder> speculative_;
+  CommandPipeline commands_;          // open while leading and caught up: commands are served
   metadata::BrokerSessions sessions_;
-  std::map<NodeId, int64_t> probe_started_ms_;   // the last liveness probe of each broker
-  std::vector<std::function<void()>> deferred_;  // commands waiting for the leader to be active
+  std::map<NodeId, int64_t> probe_started_ms_;  // the last liveness probe of each broker
   uint64_t next_confirmation_ = 1;
   std::map<uint64_t, std::function<void(bool)>> confirmations_;  // read-index context -> waiter
   PendingProposals pending_;

@@ -55,7 +55,7 @@ void stamp_all(std::vector<Result>& results, LogIndex offset) {
 // ---- Running commands ---------------------------------------------------------------------------
 
 // One attempt at a command, on the strand. Copyable: a new leader that is not caught up yet
-// queues it as is in deferred_ and runs it once active (or fails it when it steps down).
+// waits as is in the command pipeline and runs once it opens (or fails it when it steps down).
 template <typename Reply>
 struct QuorumController::Attempt {
   QuorumController* self;
@@ -75,11 +75,8 @@ struct QuorumController::Attempt {
     const bool leading = !c.stopping_ && c.node_ && c.node_->role() == raft::Role::kLeader &&
                          c.leading_term_ && c.node_->term() == *c.leading_term_;
     if (!leading) return reply_error(ErrorCode::NOT_CONTROLLER, c.not_controller_message());
-    if (!c.active_) {
-      c.deferred_.push_back(*this);
-      return;
-    }
-    metadata::Planned<Reply> planned = plan(c.speculative_->current());
+    if (!c.commands_.open()) return c.commands_.defer(*this);
+    metadata::Planned<Reply> planned = plan(c.commands_.image());
     auto resolve = [fail = fail, stamp = stamp, done = done, reply = std::move(planned.reply)](
                        ErrorCode code, LogIndex offset) mutable {
       if (code == ErrorCode::NONE) {
@@ -92,20 +89,15 @@ struct QuorumController::Attempt {
       }
       done(std::move(reply));
     };
-    const LogIndex speculative = c.speculative_->current().offset;
     if (planned.records.empty()) {  // a barrier: reply once what the plan saw is committed
-      if (speculative <= c.committed_.current().offset)
-        return resolve(ErrorCode::NONE, speculative);
-      return c.wait_for(speculative, *c.leading_term_, std::move(resolve));
+      const LogIndex observed = c.commands_.image().offset;
+      if (c.commands_.settled(c.committed_.current().offset))
+        return resolve(ErrorCode::NONE, observed);
+      return c.wait_for(observed, *c.leading_term_, std::move(resolve));
     }
     auto proposed = c.node_->propose(metadata::encode_batch(planned.records));
     if (!proposed.ok()) return reply_error(ErrorCode::NOT_CONTROLLER, proposed.error().message());
-    FERRY_ASSERT(proposed->index == speculative + 1,
-                 "proposal landed at {} but the speculative image is at {}", proposed->index,
-                 speculative);
-    Status applied = c.speculative_->apply(proposed->index, planned.records);
-    FERRY_ASSERT(applied.ok(), "a planned batch does not apply to the image it was planned on: {}",
-                 applied.error().to_string());
+    c.commands_.proposed(proposed->index, planned.records);
     c.wait_for(proposed->index, proposed->term, std::move(resolve));
     c.schedule_ready();
   }
@@ -132,17 +124,13 @@ void QuorumController::schedule_ready() {
 }
 
 void QuorumController::propose_internal(metadata::Records records, std::string what) {
-  const LogIndex speculative = speculative_->current().offset;
   auto proposed = node_->propose(metadata::encode_batch(records));
   if (!proposed.ok()) {
     log().warn("[controller n={}] could not propose {}: {}", options_.node_id, what,
                proposed.error().to_string());
     return;
   }
-  FERRY_ASSERT(proposed->index == speculative + 1, "proposal landed at {} after {}",
-               proposed->index, speculative);
-  Status applied = speculative_->apply(proposed->index, records);
-  FERRY_ASSERT(applied.ok(), "{} does not apply: {}", what, applied.error().to_string());
+  commands_.proposed(proposed->index, records);
   wait_for(proposed->index, proposed->term, [this, what](ErrorCode code, LogIndex offset) {
     if (code == ErrorCode::NONE) {
       log().info("[controller n={}] committed {} at {}", options_.node_id, what, offset);
@@ -178,7 +166,7 @@ std::string QuorumController::leader_address() const {
 // ---- Background decisions of the active controller ----------------------------------------------
 
 void QuorumController::fence_expired_brokers(int64_t now_ms) {
-  const auto& image = speculative_->current();
+  const auto& image = commands_.image();
   const auto expired = sessions_.first_expired(image, now_ms);
   if (!expired) return;
   if (sessions_.proven_gone(*expired)) {
@@ -201,7 +189,7 @@ void QuorumController::probe_quiet_brokers(int64_t now_ms) {
   // A probe of a dead process ends in well under a millisecond (a refused connect); one that
   // times out proves nothing. Bounding it by the probe delay keeps one probe per broker at a time.
   const int64_t timeout_ms = std::min<int64_t>(after, 1000);
-  const auto& image = speculative_->current();
+  const auto& image = commands_.image();
   for (const NodeId id : sessions_.quiet(image, now_ms, after)) {
     auto [it, fresh] = probe_started_ms_.try_emplace(id, now_ms);
     if (!fresh) {
@@ -213,7 +201,7 @@ void QuorumController::probe_quiet_brokers(int64_t now_ms) {
     probe_endpoints(strand_, broker->endpoints, timeout_ms,
                     [this, id, started = now_ms, term = leading_term_](ProbeVerdict verdict) {
                       if (verdict != ProbeVerdict::kGone) return;
-                      if (stopping_ || !active_ || leading_term_ != term) return;
+                      if (stopping_ || !commands_.open() || leading_term_ != term) return;
                       sessions_.mark_gone(id, started);
                       fence_expired_brokers(clock_.monotonic_ms());
                       process_ready();
@@ -443,7 +431,7 @@ QuorumDescription QuorumController::describe_now(int64_t now_ms) const {
 void QuorumController::describe_quorum(Callback<Result<QuorumDescription>> done) {
   auto shared_done = std::make_shared<Callback<Result<QuorumDescription>>>(std::move(done));
   const bool posted = post([this, shared_done] {
-    if (stopping_ || !active_) {
+    if (stopping_ || !commands_.open()) {
       (*shared_done)(Error(ErrorCode::NOT_CONTROLLER, not_controller_message()));
       return;
     }
