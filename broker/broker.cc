@@ -70,7 +70,7 @@ Broker::Broker(const config::BrokerConfig& config, controller::ControllerApi& co
           replication::ReplicaManagerDeps{fetch_clients, *isr_channel_,
                                           [this] { return broker_epoch(); },
                                           options.flusher_threads})),
-      image_(std::make_shared<metadata::MetadataImage>()) {
+      image_(std::make_shared<controller::metadata::MetadataImage>()) {
   SeededRandom rng(static_cast<uint64_t>(clock.wall_ms()) ^ (uint64_t(node_id_.value()) << 40) ^
                    reinterpret_cast<uintptr_t>(this));
   incarnation_id_ = Uuid::random(rng);
@@ -108,7 +108,7 @@ Status Broker::start(std::vector<ListenerAddress> client_listeners) {
   }
   partitions_->set_lease(false);  // no leading before the controller says we may (THE LEASE)
   FERRY_TRY(partitions_->open());
-  metadata_.subscribe([this](const metadata::MetadataImagePtr& image) {
+  metadata_.subscribe([this](const controller::metadata::MetadataImagePtr& image) {
     executor_.post([this, image] { on_image(image); });
   });
   executor_.post([this, image = metadata_.image()] { on_image(image); });
@@ -178,12 +178,12 @@ void Broker::shutdown() {
   partitions_->shutdown();
 }
 
-metadata::MetadataImagePtr Broker::image() const {
+controller::metadata::MetadataImagePtr Broker::image() const {
   std::lock_guard lock(mutex_);
   return image_;
 }
 
-void Broker::on_image(const metadata::MetadataImagePtr& image) {
+void Broker::on_image(const controller::metadata::MetadataImagePtr& image) {
   {
     std::lock_guard lock(mutex_);
     if (stopping_ || image->offset < image_->offset) return;  // stale or late delivery

@@ -90,9 +90,11 @@ class Broker {
   Clock& clock() { return clock_; }
   replication::ReplicaManager& partitions() { return *partitions_; }
   // The client endpoints this broker registers (advertised.listeners, else the bound ones).
-  const std::vector<metadata::Endpoint>& advertised_endpoints() const { return advertised_; }
+  const std::vector<controller::metadata::Endpoint>& advertised_endpoints() const {
+    return advertised_;
+  }
 
-  metadata::MetadataImagePtr image() const;
+  controller::metadata::MetadataImagePtr image() const;
   // Calls `done(true)` (on the executor) once the local image includes `offset`, or
   // `done(false)` after `timeout_ms`.
   void wait_for_metadata(LogIndex offset, int64_t timeout_ms, std::function<void(bool)> done);
@@ -108,7 +110,7 @@ class Broker {
 
  private:
   struct MetadataWaiter;
-  void on_image(const metadata::MetadataImagePtr& image);
+  void on_image(const controller::metadata::MetadataImagePtr& image);
   void register_with_controller();
   void schedule_heartbeat(int64_t delay_ms);
   void heartbeat();
@@ -126,11 +128,11 @@ class Broker {
   Uuid incarnation_id_;
   std::unique_ptr<ControllerIsrChannel> isr_channel_;
   std::unique_ptr<replication::ReplicaManager> partitions_;
-  std::vector<metadata::Endpoint> advertised_;
+  std::vector<controller::metadata::Endpoint> advertised_;
   std::string inter_broker_listener_;
 
   mutable std::mutex mutex_;
-  metadata::MetadataImagePtr image_;
+  controller::metadata::MetadataImagePtr image_;
   std::vector<std::shared_ptr<MetadataWaiter>> metadata_waiters_;
   BrokerEpoch broker_epoch_{-1};
   bool registered_ = false;

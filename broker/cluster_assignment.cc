@@ -4,18 +4,19 @@
 
 namespace ferry::broker {
 
-replication::PartitionAssignment to_assignment(const metadata::PartitionRegistration& p) {
+replication::PartitionAssignment to_assignment(
+    const controller::metadata::PartitionRegistration& p) {
   return replication::PartitionAssignment{p.replicas, p.isr, p.leader, p.leader_epoch,
                                           p.partition_epoch};
 }
 
-replication::ClusterAssignment cluster_assignment(const metadata::MetadataImage& image, NodeId self,
-                                                  std::string_view listener) {
+replication::ClusterAssignment cluster_assignment(const controller::metadata::MetadataImage& image,
+                                                  NodeId self, std::string_view listener) {
   replication::ClusterAssignment out;
   out.metadata_offset = image.offset.value();
   for (const auto& [id, broker] : image.brokers) {
     if (broker.fenced || broker.in_controlled_shutdown) continue;
-    const metadata::Endpoint* endpoint = broker.endpoint(listener);
+    const controller::metadata::Endpoint* endpoint = broker.endpoint(listener);
     if (endpoint == nullptr) continue;
     out.live_brokers[id] =
         replication::BrokerEndpoint{endpoint->host, endpoint->port, broker.epoch};

@@ -12,9 +12,10 @@ namespace ferry::broker {
 
 // `listener`: the inter-broker listener name whose endpoint followers fetch from. Brokers that
 // are fenced, in controlled shutdown, or do not serve that listener are not live.
-replication::ClusterAssignment cluster_assignment(const metadata::MetadataImage& image, NodeId self,
-                                                  std::string_view listener);
+replication::ClusterAssignment cluster_assignment(const controller::metadata::MetadataImage& image,
+                                                  NodeId self, std::string_view listener);
 
-replication::PartitionAssignment to_assignment(const metadata::PartitionRegistration& p);
+replication::PartitionAssignment to_assignment(
+    const controller::metadata::PartitionRegistration& p);
 
 }  // namespace ferry::broker

@@ -138,7 +138,7 @@ int run(const config::BrokerConfig& config) {
   const bool controller_role = has_role(config, "controller");
   auto log = logger("ferryd");
 
-  net::IoRuntime io(config.get_int("num.network.threads"));
+  broker::net::IoRuntime io(config.get_int("num.network.threads"));
   std::unique_ptr<controller::ControllerServer> controller_server;
   std::unique_ptr<controller::QuorumClient> quorum_client;
   controller::ControllerApi* api = nullptr;
@@ -159,8 +159,8 @@ int run(const config::BrokerConfig& config) {
 
   std::unique_ptr<broker::KafkaReplicaFetchClients> fetch_clients;
   std::unique_ptr<broker::Broker> broker;
-  std::unique_ptr<kafka::Dispatcher> dispatcher;
-  std::vector<std::unique_ptr<net::KafkaServer>> servers;
+  std::unique_ptr<broker::kafka::Dispatcher> dispatcher;
+  std::vector<std::unique_ptr<broker::net::KafkaServer>> servers;
   if (broker_role) {
     auto listeners = client_listeners(config);
     if (!listeners.ok()) return fail("configuration", listeners.error());
@@ -168,16 +168,16 @@ int run(const config::BrokerConfig& config) {
         io, NodeId(config.get_int("node.id")), config.get_long("replica.socket.timeout.ms"));
     broker = std::make_unique<broker::Broker>(config, *api, *metadata, io.executor(),
                                               SystemClock::instance(), *fetch_clients);
-    dispatcher = std::make_unique<kafka::Dispatcher>(*broker);
+    dispatcher = std::make_unique<broker::kafka::Dispatcher>(*broker);
     for (auto& l : *listeners) {
-      net::ServerOptions options;
+      broker::net::ServerOptions options;
       options.listener_name = l.name;
       options.host = l.host.empty() ? "0.0.0.0" : l.host;
       options.port = static_cast<uint16_t>(l.port);
       options.max_request_bytes = config.get_int("socket.request.max.bytes");
       options.idle_timeout_ms = config.get_long("connections.max.idle.ms");
-      auto& server =
-          servers.emplace_back(std::make_unique<net::KafkaServer>(io, *dispatcher, options));
+      auto& server = servers.emplace_back(
+          std::make_unique<broker::net::KafkaServer>(io, *dispatcher, options));
       auto port = server->listen();
       if (!port.ok()) return fail("starting listener " + l.name, port.error());
       l.port = *port;

@@ -10,7 +10,7 @@
 #include "controller/controller_api.h"
 #include "replication/transport.h"
 
-namespace ferry::net {
+namespace ferry::broker::net {
 class IoRuntime;
 }
 

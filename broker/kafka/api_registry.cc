@@ -7,7 +7,7 @@
 #include "broker/kafka/handlers/handlers.h"
 #include "broker/protocol/generated/messages.h"
 
-namespace ferry::kafka {
+namespace ferry::broker::kafka {
 
 namespace {
 
@@ -66,4 +66,4 @@ const ApiEntry* find_supported_api(int16_t key) {
   return nullptr;
 }
 
-}  // namespace ferry::kafka
+}  // namespace ferry::broker::kafka

@@ -11,7 +11,7 @@
 
 #include "broker/kafka/request_context.h"
 
-namespace ferry::kafka {
+namespace ferry::broker::kafka {
 
 struct ApiEntry {
   int16_t key;
@@ -25,4 +25,4 @@ struct ApiEntry {
 std::span<const ApiEntry> supported_apis();
 const ApiEntry* find_supported_api(int16_t key);
 
-}  // namespace ferry::kafka
+}  // namespace ferry::broker::kafka

@@ -4,7 +4,7 @@
 #include "broker/protocol/generated/messages.h"
 #include "common/log.h"
 
-namespace ferry::kafka {
+namespace ferry::broker::kafka {
 
 Bytes api_versions_unsupported_response(int32_t correlation_id) {
   ApiVersionsResponse response;
@@ -52,4 +52,4 @@ void Dispatcher::dispatch(net::InboundRequest request) {
   api->handle(std::move(ctx));
 }
 
-}  // namespace ferry::kafka
+}  // namespace ferry::broker::kafka

@@ -8,7 +8,7 @@ namespace ferry::broker {
 class Broker;
 }
 
-namespace ferry::kafka {
+namespace ferry::broker::kafka {
 
 class Dispatcher final : public net::RequestDispatcher {
  public:
@@ -23,4 +23,4 @@ class Dispatcher final : public net::RequestDispatcher {
 // UNSUPPORTED_VERSION plus the supported list, with a v0 response header.
 Bytes api_versions_unsupported_response(int32_t correlation_id);
 
-}  // namespace ferry::kafka
+}  // namespace ferry::broker::kafka

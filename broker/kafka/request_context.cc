@@ -3,7 +3,7 @@
 #include "broker/kafka/api_registry.h"
 #include "common/log.h"
 
-namespace ferry::kafka {
+namespace ferry::broker::kafka {
 
 RequestContext::RequestContext(broker::Broker& broker, const ApiEntry& api,
                                net::InboundRequest request, RequestHeader header,
@@ -38,4 +38,4 @@ void RequestContext::reject_malformed(const std::string& why) {
                                version(), header_.correlation_id, why));
 }
 
-}  // namespace ferry::kafka
+}  // namespace ferry::broker::kafka

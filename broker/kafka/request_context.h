@@ -18,7 +18,7 @@ namespace ferry::broker {
 class Broker;
 }
 
-namespace ferry::kafka {
+namespace ferry::broker::kafka {
 
 struct ApiEntry;
 
@@ -73,4 +73,4 @@ class RequestContext {
 
 using RequestContextPtr = std::shared_ptr<RequestContext>;
 
-}  // namespace ferry::kafka
+}  // namespace ferry::broker::kafka

@@ -13,7 +13,7 @@
 #include "broker/net/kafka_server.h"
 #include "common/assert.h"
 
-namespace ferry::net {
+namespace ferry::broker::net {
 
 namespace asio = boost::asio;
 
@@ -150,4 +150,4 @@ void IoRuntime::stop() {
   }
 }
 
-}  // namespace ferry::net
+}  // namespace ferry::broker::net

@@ -10,7 +10,7 @@
 
 #include "broker/net/kafka_server.h"
 
-namespace ferry::net {
+namespace ferry::broker::net {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
@@ -194,4 +194,4 @@ void KafkaClientConnection::close() {
              [impl = impl_] { impl->fail(ErrorCode::NETWORK_EXCEPTION, "connection closed"); });
 }
 
-}  // namespace ferry::net
+}  // namespace ferry::broker::net

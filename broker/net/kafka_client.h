@@ -19,7 +19,7 @@
 #include "common/bytes.h"
 #include "common/error.h"
 
-namespace ferry::net {
+namespace ferry::broker::net {
 
 class IoRuntime;
 
@@ -47,4 +47,4 @@ class KafkaClientConnection {
   std::shared_ptr<Impl> impl_;
 };
 
-}  // namespace ferry::net
+}  // namespace ferry::broker::net

@@ -15,7 +15,7 @@
 
 #include "common/log.h"
 
-namespace ferry::net {
+namespace ferry::broker::net {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
@@ -452,4 +452,4 @@ size_t KafkaServer::connection_count() const {
   return impl_->connections.size();
 }
 
-}  // namespace ferry::net
+}  // namespace ferry::broker::net

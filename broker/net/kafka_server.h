@@ -30,7 +30,7 @@
 #include "common/error.h"
 #include "common/executor.h"
 
-namespace ferry::net {
+namespace ferry::broker::net {
 
 class IoRuntime;
 
@@ -108,4 +108,4 @@ class IoRuntime {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace ferry::net
+}  // namespace ferry::broker::net

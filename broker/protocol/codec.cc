@@ -7,7 +7,7 @@
 
 #include "common/assert.h"
 
-namespace ferry::kafka {
+namespace ferry::broker::kafka {
 
 // ---- Records ---------------------------------------------------------------------------------
 
@@ -306,4 +306,4 @@ void TaggedFieldsWriter::finish(Writer& w, const TaggedFields& unknown) {
   }
 }
 
-}  // namespace ferry::kafka
+}  // namespace ferry::broker::kafka

@@ -35,7 +35,7 @@
 #include "common/bytes.h"
 #include "common/uuid.h"
 
-namespace ferry::kafka {
+namespace ferry::broker::kafka {
 
 using ferry::Bytes;
 
@@ -194,4 +194,4 @@ class TaggedFieldsWriter {
   std::vector<std::pair<uint32_t, std::unique_ptr<Writer>>> fields_;
 };
 
-}  // namespace ferry::kafka
+}  // namespace ferry::broker::kafka

@@ -1,6 +1,6 @@
 #include "broker/protocol/header.h"
 
-namespace ferry::kafka {
+namespace ferry::broker::kafka {
 
 int16_t request_header_version(int16_t flexible_from, int16_t api_version) {
   return (flexible_from >= 0 && api_version >= flexible_from) ? 2 : 1;
@@ -53,4 +53,4 @@ int32_t read_response_header(Reader& r, int16_t header_version) {
   return correlation_id;
 }
 
-}  // namespace ferry::kafka
+}  // namespace ferry::broker::kafka

@@ -19,7 +19,7 @@
 #include "broker/protocol/codec.h"
 #include "common/error.h"
 
-namespace ferry::kafka {
+namespace ferry::broker::kafka {
 
 inline constexpr int16_t kApiVersionsKey = 18;
 
@@ -52,4 +52,4 @@ void write_response_header(Writer& w, int16_t header_version, int32_t correlatio
 // Reads a response header; returns the correlation id.
 int32_t read_response_header(Reader& r, int16_t header_version);
 
-}  // namespace ferry::kafka
+}  // namespace ferry::broker::kafka

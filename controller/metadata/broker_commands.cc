@@ -8,7 +8,7 @@
 #include "controller/metadata/partition_change.h"
 #include "controller/metadata/placement.h"
 
-namespace ferry::metadata {
+namespace ferry::controller::metadata {
 
 using controller::AllocateProducerIdsReply;
 using controller::AlterPartitionReply;
@@ -320,4 +320,4 @@ Planned<AllocateProducerIdsReply> plan_allocate_producer_ids(const MetadataImage
   return out;
 }
 
-}  // namespace ferry::metadata
+}  // namespace ferry::controller::metadata

@@ -31,7 +31,7 @@
 #include "controller/metadata/image.h"
 #include "controller/metadata/records.h"
 
-namespace ferry::metadata {
+namespace ferry::controller::metadata {
 
 // The controller's static configuration the commands depend on.
 struct CommandConfig {
@@ -148,4 +148,4 @@ Planned<controller::AlterPartitionReply> plan_alter_partition(
 Planned<controller::AllocateProducerIdsReply> plan_allocate_producer_ids(
     const MetadataImage& image, NodeId broker, BrokerEpoch epoch, const CommandConfig& config);
 
-}  // namespace ferry::metadata
+}  // namespace ferry::controller::metadata

@@ -13,7 +13,7 @@
 
 #include "controller/metadata/commands.h"
 
-namespace ferry::metadata {
+namespace ferry::controller::metadata {
 
 using controller::AlterConfigsResult;
 using controller::AlterConfigsSpec;
@@ -197,4 +197,4 @@ Planned<std::vector<AlterConfigsResult>> plan_alter_configs(
   return out;
 }
 
-}  // namespace ferry::metadata
+}  // namespace ferry::controller::metadata

@@ -21,7 +21,7 @@
 #include "common/strong_types.h"
 #include "common/uuid.h"
 
-namespace ferry::metadata {
+namespace ferry::controller::metadata {
 
 // A listener a broker serves, as advertised: PLAINTEXT://host:port is {"PLAINTEXT", host, port}.
 struct Endpoint {
@@ -103,4 +103,4 @@ struct MetadataImage {
 
 using MetadataImagePtr = std::shared_ptr<const MetadataImage>;
 
-}  // namespace ferry::metadata
+}  // namespace ferry::controller::metadata

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-namespace ferry::metadata {
+namespace ferry::controller::metadata {
 
 namespace {
 
@@ -105,4 +105,4 @@ Records changes_for_leaderless_partitions(const MetadataImage& image, const IsUs
   return out;
 }
 
-}  // namespace ferry::metadata
+}  // namespace ferry::controller::metadata

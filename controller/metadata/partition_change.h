@@ -21,7 +21,7 @@
 #include "controller/metadata/image.h"
 #include "controller/metadata/records.h"
 
-namespace ferry::metadata {
+namespace ferry::controller::metadata {
 
 using IsUsable = std::function<bool(NodeId)>;
 
@@ -50,4 +50,4 @@ Records changes_for_broker_leaving(const MetadataImage& image, NodeId broker,
 Records changes_for_leaderless_partitions(const MetadataImage& image, const IsUsable& is_usable,
                                           bool unclean_default);
 
-}  // namespace ferry::metadata
+}  // namespace ferry::controller::metadata

@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-namespace ferry::metadata {
+namespace ferry::controller::metadata {
 
 bool broker_is_usable(const MetadataImage& image, NodeId id) {
   const BrokerRegistration* broker = image.broker(id);
@@ -149,4 +149,4 @@ Result<std::vector<std::vector<NodeId>>> place_replicas(const MetadataImage& ima
   return out;
 }
 
-}  // namespace ferry::metadata
+}  // namespace ferry::controller::metadata

@@ -18,7 +18,7 @@
 #include "common/random.h"
 #include "controller/metadata/image.h"
 
-namespace ferry::metadata {
+namespace ferry::controller::metadata {
 
 // True when `id` is registered, unfenced and not shutting down: it may lead, join an ISR and
 // receive new replicas.
@@ -37,4 +37,4 @@ Result<std::vector<std::vector<NodeId>>> place_replicas(const MetadataImage& ima
                                                         int32_t num_partitions,
                                                         int32_t replication_factor, Random& random);
 
-}  // namespace ferry::metadata
+}  // namespace ferry::controller::metadata

@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-namespace ferry::metadata {
+namespace ferry::controller::metadata {
 
 std::string uuid_to_bytes(const Uuid& id) {
   return std::string(reinterpret_cast<const char*>(id.bytes.data()), id.bytes.size());
@@ -205,4 +205,4 @@ std::string describe_record(const proto::MetadataRecord& record) {
   return "EmptyRecord";
 }
 
-}  // namespace ferry::metadata
+}  // namespace ferry::controller::metadata

@@ -16,7 +16,7 @@
 #include "controller/metadata/image.h"
 #include "proto/metadata.pb.h"
 
-namespace ferry::metadata {
+namespace ferry::controller::metadata {
 
 using Records = std::vector<proto::MetadataRecord>;
 
@@ -58,4 +58,4 @@ std::string format_nodes(const std::vector<NodeId>& ids);
 // One short line per record for logs: "Topic orders id=...", "PartitionChange ...".
 std::string describe_record(const proto::MetadataRecord& record);
 
-}  // namespace ferry::metadata
+}  // namespace ferry::controller::metadata

@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-namespace ferry::metadata {
+namespace ferry::controller::metadata {
 
 namespace {
 
@@ -338,4 +338,4 @@ Result<MetadataImage> image_from_snapshot(const proto::MetadataSnapshot& snapsho
   return builder.current();
 }
 
-}  // namespace ferry::metadata
+}  // namespace ferry::controller::metadata

@@ -37,7 +37,7 @@
 #include "controller/metadata/image.h"
 #include "controller/metadata/records.h"
 
-namespace ferry::metadata {
+namespace ferry::controller::metadata {
 
 class MetadataBuilder {
  public:
@@ -110,4 +110,4 @@ proto::MetadataSnapshot make_snapshot(const MetadataImage& image);
 // CORRUPT_MESSAGE when the snapshot's records do not rebuild a consistent image.
 Result<MetadataImage> image_from_snapshot(const proto::MetadataSnapshot& snapshot);
 
-}  // namespace ferry::metadata
+}  // namespace ferry::controller::metadata

@@ -10,7 +10,7 @@
 #include "controller/metadata/placement.h"
 #include "controller/metadata/state_machine.h"
 
-namespace ferry::metadata {
+namespace ferry::controller::metadata {
 
 using controller::CreatePartitionsResult;
 using controller::CreatePartitionsSpec;
@@ -410,4 +410,4 @@ CommandConfig CommandConfig::from(const config::BrokerConfig& config) {
   return c;
 }
 
-}  // namespace ferry::metadata
+}  // namespace ferry::controller::metadata

@@ -21,10 +21,11 @@ namespace {
 template <typename Req>
 Bytes valid_frame(Random& rng, int16_t version) {
   Req request;
-  kafka::testing::randomize(request, rng, version);
-  kafka::Writer w;
-  kafka::RequestHeader h{Req::kApiKey, version, 1, std::string("fuzz"), {}};
-  kafka::write_request_header(w, kafka::request_header_version(Req::kFlexibleFrom, version), h);
+  broker::kafka::testing::randomize(request, rng, version);
+  broker::kafka::Writer w;
+  broker::kafka::RequestHeader h{Req::kApiKey, version, 1, std::string("fuzz"), {}};
+  broker::kafka::write_request_header(
+      w, broker::kafka::request_header_version(Req::kFlexibleFrom, version), h);
   request.encode(w, version);
   return w.take_bytes();
 }
@@ -44,9 +45,9 @@ void mutate_and_run(Random& rng, const Bytes& input, void (*target)(const uint8_
 
 TEST(FuzzRegression, request_frames_of_every_api_and_version_and_their_mutations) {
   SeededRandom rng(seed_from_env());
-  for (const auto& api : kafka::kApiSchemas) {
+  for (const auto& api : broker::kafka::kApiSchemas) {
     for (int16_t v = api.min_version; v <= api.max_version; ++v) {
-      kafka::with_request_type(api.key, [&]<typename T>() {
+      broker::kafka::with_request_type(api.key, [&]<typename T>() {
         mutate_and_run(rng, valid_frame<T>(rng, v), fuzz_request_frame);
       });
     }

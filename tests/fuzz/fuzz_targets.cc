@@ -10,15 +10,15 @@ namespace ferry::fuzz {
 namespace {
 
 template <typename Message>
-void decode_and_check_round_trip(kafka::Reader& r, int16_t version) {
+void decode_and_check_round_trip(broker::kafka::Reader& r, int16_t version) {
   Message message;
   message.decode(r, version);
   if (!r.ok()) return;
-  kafka::Writer w;
+  broker::kafka::Writer w;
   message.encode(w, version);
   Bytes encoded = w.take_bytes();
   Message again;
-  kafka::Reader r2(encoded);
+  broker::kafka::Reader r2(encoded);
   again.decode(r2, version);
   FERRY_ASSERT(r2.ok(), "re-encoded {} v{} does not decode: {}", Message::kName, version,
                r2.failure());
@@ -29,22 +29,22 @@ void decode_and_check_round_trip(kafka::Reader& r, int16_t version) {
 
 void fuzz_request_frame(const uint8_t* data, size_t size) {
   Bytes frame(data, data + size);
-  const auto prefix = kafka::peek_request_prefix(frame);
+  const auto prefix = broker::kafka::peek_request_prefix(frame);
   if (!prefix) return;
-  const kafka::ApiSchemaInfo* schema = nullptr;
-  for (const auto& s : kafka::kApiSchemas) {
+  const broker::kafka::ApiSchemaInfo* schema = nullptr;
+  for (const auto& s : broker::kafka::kApiSchemas) {
     if (s.key == prefix->api_key) schema = &s;
   }
   if (schema == nullptr || prefix->api_version < schema->min_version ||
       prefix->api_version > schema->max_version) {
     return;
   }
-  kafka::Reader r(frame);
-  kafka::RequestHeader header;
-  kafka::read_request_header(
-      r, kafka::request_header_version(schema->flexible_from, prefix->api_version), header);
+  broker::kafka::Reader r(frame);
+  broker::kafka::RequestHeader header;
+  broker::kafka::read_request_header(
+      r, broker::kafka::request_header_version(schema->flexible_from, prefix->api_version), header);
   if (!r.ok()) return;
-  kafka::with_request_type(prefix->api_key, [&]<typename T>() {
+  broker::kafka::with_request_type(prefix->api_key, [&]<typename T>() {
     decode_and_check_round_trip<T>(r, prefix->api_version);
   });
 }

@@ -66,9 +66,10 @@ bool FerrydProcess::wait_ready(int64_t timeout_ms) {
                if (!running()) return false;  // died during start-up
                KafkaTestClient client(kafka_port_, 1000);
                if (!client.connected()) return false;
-               kafka::MetadataRequest request;  // no topics: brokers only
+               broker::kafka::MetadataRequest request;  // no topics: brokers only
                auto response =
-                   client.call<kafka::MetadataRequest, kafka::MetadataResponse>(request, 4);
+                   client.call<broker::kafka::MetadataRequest, broker::kafka::MetadataResponse>(
+                       request, 4);
                if (!response) return false;
                for (const auto& b : response->brokers) {
                  if (b.node_id == 1) return true;

@@ -23,9 +23,11 @@ class KafkaTestClient {
   // Encodes `request` with the right header for `version`.
   template <typename Req>
   std::vector<uint8_t> encode(const Req& request, int16_t version, int32_t correlation_id) {
-    kafka::Writer w;
-    kafka::RequestHeader h{Req::kApiKey, version, correlation_id, std::string("ferry-test"), {}};
-    kafka::write_request_header(w, kafka::request_header_version(Req::kFlexibleFrom, version), h);
+    broker::kafka::Writer w;
+    broker::kafka::RequestHeader h{
+        Req::kApiKey, version, correlation_id, std::string("ferry-test"), {}};
+    broker::kafka::write_request_header(
+        w, broker::kafka::request_header_version(Req::kFlexibleFrom, version), h);
     request.encode(w, version);
     return w.take_bytes();
   }
@@ -42,9 +44,9 @@ class KafkaTestClient {
   std::optional<Resp> read_response(int16_t version, int32_t expected_id) {
     auto frame = tcp_.read_frame();
     if (!frame) return std::nullopt;
-    kafka::Reader r(*frame);
-    const int32_t id = kafka::read_response_header(
-        r, kafka::response_header_version(Resp::kApiKey, Resp::kFlexibleFrom, version));
+    broker::kafka::Reader r(*frame);
+    const int32_t id = broker::kafka::read_response_header(
+        r, broker::kafka::response_header_version(Resp::kApiKey, Resp::kFlexibleFrom, version));
     if (id != expected_id) return std::nullopt;
     Resp response;
     response.decode(r, version);

@@ -4,7 +4,7 @@
 #include "broker/kafka/handlers/handlers.h"
 #include "broker/protocol/generated/messages.h"
 
-namespace ferry::kafka::handlers {
+namespace ferry::broker::kafka::handlers {
 
 void alter_configs(RequestContextPtr ctx) {
   AlterConfigsRequest request;
@@ -23,4 +23,4 @@ void alter_configs(RequestContextPtr ctx) {
   alter_and_respond<AlterConfigsResponse>(ctx, std::move(specs), request.validate_only);
 }
 
-}  // namespace ferry::kafka::handlers
+}  // namespace ferry::broker::kafka::handlers

@@ -2,7 +2,7 @@
 
 #include "broker/broker.h"
 
-namespace ferry::kafka {
+namespace ferry::broker::kafka {
 
 void alter_configs_via_controller(const RequestContextPtr& ctx,
                                   std::vector<controller::AlterConfigsSpec> specs,
@@ -42,4 +42,4 @@ void alter_configs_via_controller(const RequestContextPtr& ctx,
       });
 }
 
-}  // namespace ferry::kafka
+}  // namespace ferry::broker::kafka

@@ -7,7 +7,7 @@
 #include "broker/kafka/request_context.h"
 #include "controller/controller_api.h"
 
-namespace ferry::kafka {
+namespace ferry::broker::kafka {
 
 struct AlterConfigsAnswer {
   int8_t resource_type;
@@ -43,4 +43,4 @@ void alter_and_respond(const RequestContextPtr& ctx,
                                });
 }
 
-}  // namespace ferry::kafka
+}  // namespace ferry::broker::kafka

@@ -4,7 +4,7 @@
 #include "broker/kafka/handlers/handlers.h"
 #include "broker/protocol/generated/messages.h"
 
-namespace ferry::kafka::handlers {
+namespace ferry::broker::kafka::handlers {
 
 void api_versions(RequestContextPtr ctx) {
   ApiVersionsRequest request;
@@ -19,4 +19,4 @@ void api_versions(RequestContextPtr ctx) {
   ctx->respond(response);
 }
 
-}  // namespace ferry::kafka::handlers
+}  // namespace ferry::broker::kafka::handlers

@@ -2,14 +2,14 @@
 
 #include <algorithm>
 
-namespace ferry::kafka {
+namespace ferry::broker::kafka {
 
-std::vector<BrokerView> live_brokers(const metadata::MetadataImage& image,
+std::vector<BrokerView> live_brokers(const controller::metadata::MetadataImage& image,
                                      const std::string& listener) {
   std::vector<BrokerView> out;
   for (const auto& [id, registration] : image.brokers) {
     if (registration.fenced) continue;
-    const metadata::Endpoint* endpoint = registration.endpoint(listener);
+    const controller::metadata::Endpoint* endpoint = registration.endpoint(listener);
     if (endpoint == nullptr) continue;
     out.push_back({id.value(), endpoint->host, endpoint->port, registration.rack});
   }
@@ -18,9 +18,9 @@ std::vector<BrokerView> live_brokers(const metadata::MetadataImage& image,
   return out;
 }
 
-bool is_live(const metadata::MetadataImage& image, NodeId node) {
+bool is_live(const controller::metadata::MetadataImage& image, NodeId node) {
   const auto* registration = image.broker(node);
   return registration != nullptr && !registration->fenced;
 }
 
-}  // namespace ferry::kafka
+}  // namespace ferry::broker::kafka

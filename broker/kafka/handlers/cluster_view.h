@@ -8,7 +8,7 @@
 
 #include "broker/broker.h"
 
-namespace ferry::kafka {
+namespace ferry::broker::kafka {
 
 struct BrokerView {
   int32_t node_id;
@@ -19,10 +19,10 @@ struct BrokerView {
 
 // Unfenced brokers that have an endpoint on `listener`, sorted by id. (A broker only serves
 // clients once the controller has unfenced it, so it always finds itself here.)
-std::vector<BrokerView> live_brokers(const metadata::MetadataImage& image,
+std::vector<BrokerView> live_brokers(const controller::metadata::MetadataImage& image,
                                      const std::string& listener);
 
 // Whether `node` is registered and unfenced in `image`.
-bool is_live(const metadata::MetadataImage& image, NodeId node);
+bool is_live(const controller::metadata::MetadataImage& image, NodeId node);
 
-}  // namespace ferry::kafka
+}  // namespace ferry::broker::kafka

@@ -3,7 +3,7 @@
 #include "broker/kafka/handlers/handlers.h"
 #include "broker/protocol/generated/messages.h"
 
-namespace ferry::kafka::handlers {
+namespace ferry::broker::kafka::handlers {
 
 void create_partitions(RequestContextPtr ctx) {
   CreatePartitionsRequest request;
@@ -41,4 +41,4 @@ void create_partitions(RequestContextPtr ctx) {
       });
 }
 
-}  // namespace ferry::kafka::handlers
+}  // namespace ferry::broker::kafka::handlers

@@ -11,7 +11,7 @@
 #include "broker/protocol/generated/messages.h"
 #include "common/config.h"
 
-namespace ferry::kafka::handlers {
+namespace ferry::broker::kafka::handlers {
 
 namespace {
 
@@ -103,4 +103,4 @@ void create_topics(RequestContextPtr ctx) {
       });
 }
 
-}  // namespace ferry::kafka::handlers
+}  // namespace ferry::broker::kafka::handlers

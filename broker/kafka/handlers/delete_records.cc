@@ -5,7 +5,7 @@
 #include "broker/kafka/handlers/partition_lookup.h"
 #include "broker/protocol/generated/messages.h"
 
-namespace ferry::kafka::handlers {
+namespace ferry::broker::kafka::handlers {
 
 void delete_records(RequestContextPtr ctx) {
   DeleteRecordsRequest request;
@@ -43,4 +43,4 @@ void delete_records(RequestContextPtr ctx) {
   ctx->respond(response);
 }
 
-}  // namespace ferry::kafka::handlers
+}  // namespace ferry::broker::kafka::handlers

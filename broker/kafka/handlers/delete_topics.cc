@@ -4,7 +4,7 @@
 #include "broker/kafka/handlers/handlers.h"
 #include "broker/protocol/generated/messages.h"
 
-namespace ferry::kafka::handlers {
+namespace ferry::broker::kafka::handlers {
 
 void delete_topics(RequestContextPtr ctx) {
   DeleteTopicsRequest request;
@@ -58,4 +58,4 @@ void delete_topics(RequestContextPtr ctx) {
       });
 }
 
-}  // namespace ferry::kafka::handlers
+}  // namespace ferry::broker::kafka::handlers

@@ -4,7 +4,7 @@
 #include "broker/kafka/handlers/handlers.h"
 #include "broker/protocol/generated/messages.h"
 
-namespace ferry::kafka::handlers {
+namespace ferry::broker::kafka::handlers {
 
 namespace {
 constexpr int8_t kBrokersEndpointType = 1;
@@ -34,4 +34,4 @@ void describe_cluster(RequestContextPtr ctx) {
   ctx->respond(response);
 }
 
-}  // namespace ferry::kafka::handlers
+}  // namespace ferry::broker::kafka::handlers

@@ -6,7 +6,7 @@
 #include "common/config.h"
 #include "common/topic_name.h"
 
-namespace ferry::kafka::handlers {
+namespace ferry::broker::kafka::handlers {
 
 namespace {
 
@@ -113,4 +113,4 @@ void describe_configs(RequestContextPtr ctx) {
   ctx->respond(response);
 }
 
-}  // namespace ferry::kafka::handlers
+}  // namespace ferry::broker::kafka::handlers

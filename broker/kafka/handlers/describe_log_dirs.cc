@@ -4,7 +4,7 @@
 #include "broker/protocol/generated/messages.h"
 #include "replication/replica_manager.h"
 
-namespace ferry::kafka::handlers {
+namespace ferry::broker::kafka::handlers {
 
 namespace {
 using Request = DescribeLogDirsRequest;
@@ -49,4 +49,4 @@ void describe_log_dirs(RequestContextPtr ctx) {
   ctx->respond(response);
 }
 
-}  // namespace ferry::kafka::handlers
+}  // namespace ferry::broker::kafka::handlers

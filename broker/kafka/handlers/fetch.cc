@@ -26,7 +26,7 @@
 #include "common/log.h"
 #include "replication/replica_fetch_server.h"
 
-namespace ferry::kafka::handlers {
+namespace ferry::broker::kafka::handlers {
 
 namespace {
 
@@ -94,7 +94,7 @@ uint64_t read_for_consumer(replication::Partition& partition, const FetchRequest
 
 // Reads one partition into `out`; returns the bytes added. `ready` is set when the answer must
 // go out at once (the partition is unknown here).
-uint64_t read_partition(const FetchState& state, const metadata::MetadataImage& image,
+uint64_t read_partition(const FetchState& state, const controller::metadata::MetadataImage& image,
                         const std::string& name, const Uuid& topic_id,
                         const FetchRequest::FetchPartition& p, uint64_t budget, bool first_data,
                         PartitionData& out, std::shared_ptr<replication::Partition>& partition_out,
@@ -183,8 +183,8 @@ void answer_or_wait(const std::shared_ptr<FetchState>& state) {
 
 // The follower's partitions in replication's terms; `unknown` gets the request positions of
 // partitions whose topic this broker does not know (answered UNKNOWN_TOPIC_OR_PARTITION).
-replication::ReplicaFetchRequest to_replica_fetch(const FetchState& state,
-                                                  const metadata::MetadataImage& image) {
+replication::ReplicaFetchRequest to_replica_fetch(
+    const FetchState& state, const controller::metadata::MetadataImage& image) {
   replication::ReplicaFetchRequest out;
   out.replica_id = state.replica_id;
   out.broker_epoch = state.replica_epoch;
@@ -266,4 +266,4 @@ void fetch(RequestContextPtr ctx) {
   answer_or_wait(state);
 }
 
-}  // namespace ferry::kafka::handlers
+}  // namespace ferry::broker::kafka::handlers

@@ -3,7 +3,7 @@
 
 #include "broker/kafka/request_context.h"
 
-namespace ferry::kafka::handlers {
+namespace ferry::broker::kafka::handlers {
 
 void api_versions(RequestContextPtr ctx);
 void metadata(RequestContextPtr ctx);
@@ -21,4 +21,4 @@ void describe_cluster(RequestContextPtr ctx);
 void describe_log_dirs(RequestContextPtr ctx);
 void offset_for_leader_epoch(RequestContextPtr ctx);
 
-}  // namespace ferry::kafka::handlers
+}  // namespace ferry::broker::kafka::handlers

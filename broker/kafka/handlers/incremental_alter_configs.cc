@@ -4,7 +4,7 @@
 #include "broker/kafka/handlers/handlers.h"
 #include "broker/protocol/generated/messages.h"
 
-namespace ferry::kafka::handlers {
+namespace ferry::broker::kafka::handlers {
 
 void incremental_alter_configs(RequestContextPtr ctx) {
   IncrementalAlterConfigsRequest request;
@@ -24,4 +24,4 @@ void incremental_alter_configs(RequestContextPtr ctx) {
   alter_and_respond<IncrementalAlterConfigsResponse>(ctx, std::move(specs), request.validate_only);
 }
 
-}  // namespace ferry::kafka::handlers
+}  // namespace ferry::broker::kafka::handlers

@@ -12,7 +12,7 @@
 #include "broker/kafka/handlers/partition_lookup.h"
 #include "broker/protocol/generated/messages.h"
 
-namespace ferry::kafka::handlers {
+namespace ferry::broker::kafka::handlers {
 
 namespace {
 
@@ -98,4 +98,4 @@ void list_offsets(RequestContextPtr ctx) {
   ctx->respond(response);
 }
 
-}  // namespace ferry::kafka::handlers
+}  // namespace ferry::broker::kafka::handlers

@@ -15,7 +15,7 @@
 #include "common/log.h"
 #include "common/topic_name.h"
 
-namespace ferry::kafka::handlers {
+namespace ferry::broker::kafka::handlers {
 
 namespace {
 
@@ -23,8 +23,8 @@ constexpr int64_t kAutoCreateWaitMs = 2000;
 
 using Topic = MetadataResponse::MetadataResponseTopic;
 
-void describe_partitions(const metadata::TopicImage& t, const metadata::MetadataImage& image,
-                         Topic& out) {
+void describe_partitions(const controller::metadata::TopicImage& t,
+                         const controller::metadata::MetadataImage& image, Topic& out) {
   for (size_t i = 0; i < t.partitions.size(); ++i) {
     const auto& p = t.partitions[i];
     auto& part = out.partitions.emplace_back();
@@ -42,7 +42,7 @@ void describe_partitions(const metadata::TopicImage& t, const metadata::Metadata
   }
 }
 
-Topic describe_topic(const std::string& name, const metadata::MetadataImage& image) {
+Topic describe_topic(const std::string& name, const controller::metadata::MetadataImage& image) {
   Topic out;
   out.name = name;
   const auto* t = image.topic(name);
@@ -64,7 +64,7 @@ struct Plan {
 };
 
 Plan plan_request(RequestContext& ctx, const MetadataRequest& request,
-                  const metadata::MetadataImage& image) {
+                  const controller::metadata::MetadataImage& image) {
   Plan plan;
   if (!request.topics.has_value() || (ctx.version() == 0 && request.topics->empty())) {
     plan.all_topics = true;
@@ -167,4 +167,4 @@ void metadata(RequestContextPtr ctx) {
       });
 }
 
-}  // namespace ferry::kafka::handlers
+}  // namespace ferry::broker::kafka::handlers

@@ -13,7 +13,7 @@
 #include "broker/kafka/handlers/partition_lookup.h"
 #include "broker/protocol/generated/messages.h"
 
-namespace ferry::kafka::handlers {
+namespace ferry::broker::kafka::handlers {
 
 void offset_for_leader_epoch(RequestContextPtr ctx) {
   OffsetForLeaderEpochRequest request;
@@ -45,4 +45,4 @@ void offset_for_leader_epoch(RequestContextPtr ctx) {
   ctx->respond(response);
 }
 
-}  // namespace ferry::kafka::handlers
+}  // namespace ferry::broker::kafka::handlers

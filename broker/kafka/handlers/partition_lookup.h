@@ -10,19 +10,19 @@
 #include "replication/partition.h"
 #include "replication/replica_manager.h"
 
-namespace ferry::kafka {
+namespace ferry::broker::kafka {
 
 struct PartitionLookup {
   std::shared_ptr<replication::Partition> partition;  // set when error == NONE
   ErrorCode error = ErrorCode::NONE;
   std::string message;
-  const metadata::TopicImage* topic = nullptr;  // set when the topic exists
+  const controller::metadata::TopicImage* topic = nullptr;  // set when the topic exists
 };
 
 // By name: INVALID_TOPIC_EXCEPTION, UNKNOWN_TOPIC_OR_PARTITION (topic or partition index
 // unknown), NOT_LEADER_OR_FOLLOWER (this broker hosts no replica).
 inline PartitionLookup lookup_partition(broker::Broker& broker,
-                                        const metadata::MetadataImage& image,
+                                        const controller::metadata::MetadataImage& image,
                                         const std::string& topic, int32_t index) {
   PartitionLookup out;
   if (auto valid = validate_topic_name(topic); !valid.ok()) {
@@ -49,8 +49,8 @@ inline PartitionLookup lookup_partition(broker::Broker& broker,
 
 // By topic id (Fetch v13+): UNKNOWN_TOPIC_ID when the id is unknown.
 inline PartitionLookup lookup_partition(broker::Broker& broker,
-                                        const metadata::MetadataImage& image, const Uuid& topic_id,
-                                        int32_t index) {
+                                        const controller::metadata::MetadataImage& image,
+                                        const Uuid& topic_id, int32_t index) {
   const auto* topic = image.topic(topic_id);
   if (topic == nullptr) {
     PartitionLookup out;
@@ -61,4 +61,4 @@ inline PartitionLookup lookup_partition(broker::Broker& broker,
   return lookup_partition(broker, image, topic->name, index);
 }
 
-}  // namespace ferry::kafka
+}  // namespace ferry::broker::kafka

@@ -15,7 +15,7 @@
 #include "tests/support/tcp_client.h"
 #include "tests/support/temp_dir.h"
 
-namespace ferry::net {
+namespace ferry::broker::net {
 namespace {
 
 using test::TcpClient;
@@ -273,4 +273,4 @@ TEST(IoRuntime, timers_scheduled_while_stopping_are_cancelled_at_birth) {
 }
 
 }  // namespace
-}  // namespace ferry::net
+}  // namespace ferry::broker::net

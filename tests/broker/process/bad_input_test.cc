@@ -11,12 +11,12 @@
 namespace ferry {
 namespace {
 
-using kafka::CreateTopicsRequest;
-using kafka::CreateTopicsResponse;
-using kafka::MetadataRequest;
-using kafka::MetadataResponse;
-using kafka::ProduceRequest;
-using kafka::ProduceResponse;
+using broker::kafka::CreateTopicsRequest;
+using broker::kafka::CreateTopicsResponse;
+using broker::kafka::MetadataRequest;
+using broker::kafka::MetadataResponse;
+using broker::kafka::ProduceRequest;
+using broker::kafka::ProduceResponse;
 using test::FerrydProcess;
 using test::KafkaTestClient;
 
@@ -62,7 +62,7 @@ class BadInputTest : public ::testing::Test {
     t.name = topic;
     auto& p = t.partition_data.emplace_back();
     p.index = 0;
-    p.records = kafka::Records::owned(std::move(batch));
+    p.records = broker::kafka::Records::owned(std::move(batch));
     return request;
   }
 
@@ -77,8 +77,10 @@ class BadInputTest : public ::testing::Test {
   // The broker still serves: a fresh connection gets an ApiVersions answer.
   static bool still_serving() {
     KafkaTestClient client(ferryd_->kafka_port());
-    kafka::ApiVersionsRequest request;
-    auto response = client.call<kafka::ApiVersionsRequest, kafka::ApiVersionsResponse>(request, 0);
+    broker::kafka::ApiVersionsRequest request;
+    auto response =
+        client.call<broker::kafka::ApiVersionsRequest, broker::kafka::ApiVersionsResponse>(request,
+                                                                                           0);
     return response.has_value() && response->error_code == 0 && ferryd_->running();
   }
 
@@ -129,9 +131,9 @@ TEST_F(BadInputTest, too_new_api_versions_gets_unsupported_version_with_the_supp
   ASSERT_TRUE(client.tcp().send_frame({0, 18, 0, 99, 0, 0, 0, 7, 0xFF, 0xFF, 0}));
   auto frame = client.tcp().read_frame();
   ASSERT_TRUE(frame.has_value());
-  kafka::Reader r(*frame);
-  ASSERT_EQ(kafka::read_response_header(r, 0), 7);
-  kafka::ApiVersionsResponse response;
+  broker::kafka::Reader r(*frame);
+  ASSERT_EQ(broker::kafka::read_response_header(r, 0), 7);
+  broker::kafka::ApiVersionsResponse response;
   response.decode(r, 0);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(response.error_code, to_int(ErrorCode::UNSUPPORTED_VERSION));
@@ -228,7 +230,7 @@ TEST_F(BadInputTest, unknown_topic_is_unknown_topic_or_partition) {
 
 TEST_F(BadInputTest, fetch_outside_the_log_is_offset_out_of_range) {
   KafkaTestClient client(ferryd_->kafka_port());
-  kafka::FetchRequest request;
+  broker::kafka::FetchRequest request;
   request.max_wait_ms = 0;
   auto& t = request.topics.emplace_back();
   t.topic = "events";
@@ -236,7 +238,8 @@ TEST_F(BadInputTest, fetch_outside_the_log_is_offset_out_of_range) {
   p.partition = 0;
   p.fetch_offset = 1'000'000;
   p.partition_max_bytes = 1 << 20;
-  auto response = client.call<kafka::FetchRequest, kafka::FetchResponse>(request, 11);
+  auto response =
+      client.call<broker::kafka::FetchRequest, broker::kafka::FetchResponse>(request, 11);
   ASSERT_TRUE(response.has_value());
   EXPECT_EQ(response->responses.at(0).partitions.at(0).error_code,
             to_int(ErrorCode::OFFSET_OUT_OF_RANGE));

@@ -4,7 +4,7 @@
 #include "broker/protocol/generated/messages.h"
 #include "broker/protocol/header.h"
 
-namespace ferry::kafka {
+namespace ferry::broker::kafka {
 namespace {
 
 Bytes encode_metadata_request(const MetadataRequest& m, int16_t version) {
@@ -99,9 +99,9 @@ TEST(KafkaHeaders, request_header_v2_keeps_a_classic_client_id) {
 }
 
 }  // namespace
-}  // namespace ferry::kafka
+}  // namespace ferry::broker::kafka
 
-namespace ferry::kafka {
+namespace ferry::broker::kafka {
 namespace {
 
 TEST(KafkaPrimitives, tagged_fields_must_ascend_strictly) {
@@ -123,4 +123,4 @@ TEST(KafkaPrimitives, tagged_fields_must_ascend_strictly) {
 }
 
 }  // namespace
-}  // namespace ferry::kafka
+}  // namespace ferry::broker::kafka

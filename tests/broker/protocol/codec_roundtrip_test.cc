@@ -6,7 +6,7 @@
 #include "broker/protocol/generated/testing.h"
 #include "common/random.h"
 
-namespace ferry::kafka {
+namespace ferry::broker::kafka {
 namespace {
 
 constexpr int kSamplesPerVersion = 40;
@@ -116,4 +116,4 @@ TEST(KafkaCodec, tagged_fields_are_written_only_when_not_default) {
 }
 
 }  // namespace
-}  // namespace ferry::kafka
+}  // namespace ferry::broker::kafka

@@ -11,7 +11,7 @@
 #include "broker/protocol/generated/messages.h"
 #include "broker/protocol/header.h"
 
-namespace ferry::kafka {
+namespace ferry::broker::kafka {
 namespace {
 
 struct Captured {
@@ -82,4 +82,4 @@ TEST(KafkaGolden, frames_captured_from_real_clients_decode_and_re_encode_identic
 }
 
 }  // namespace
-}  // namespace ferry::kafka
+}  // namespace ferry::broker::kafka

@@ -3,7 +3,7 @@
 #include "controller/metadata/partition_change.h"
 #include "tests/controller/metadata/image_fixture.h"
 
-namespace ferry::metadata::test {
+namespace ferry::controller::metadata::test {
 namespace {
 
 using controller::AlterPartitionRequest;
@@ -298,4 +298,4 @@ TEST_F(BrokerCommandsTest, producer_id_blocks_do_not_overlap) {
 }
 
 }  // namespace
-}  // namespace ferry::metadata::test
+}  // namespace ferry::controller::metadata::test

@@ -2,7 +2,7 @@
 
 #include "tests/controller/metadata/image_fixture.h"
 
-namespace ferry::metadata::test {
+namespace ferry::controller::metadata::test {
 namespace {
 
 using controller::AlterConfigsSpec;
@@ -108,4 +108,4 @@ TEST_F(ConfigCommandsTest, validate_only_and_unchanged_values_produce_no_records
 }
 
 }  // namespace
-}  // namespace ferry::metadata::test
+}  // namespace ferry::controller::metadata::test

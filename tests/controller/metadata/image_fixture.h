@@ -19,7 +19,7 @@ inline void PrintTo(ErrorCode code, std::ostream* os) {
 }
 }  // namespace ferry
 
-namespace ferry::metadata::test {
+namespace ferry::controller::metadata::test {
 
 class ImageFixture : public ::testing::Test {
  protected:
@@ -85,4 +85,4 @@ class ImageFixture : public ::testing::Test {
   MetadataBuilder builder_;
 };
 
-}  // namespace ferry::metadata::test
+}  // namespace ferry::controller::metadata::test

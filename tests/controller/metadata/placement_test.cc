@@ -7,7 +7,7 @@
 
 #include "tests/controller/metadata/image_fixture.h"
 
-namespace ferry::metadata::test {
+namespace ferry::controller::metadata::test {
 namespace {
 
 class PlacementTest : public ImageFixture {};
@@ -109,4 +109,4 @@ TEST_F(PlacementTest, fenced_brokers_do_not_count_towards_the_replication_factor
 }
 
 }  // namespace
-}  // namespace ferry::metadata::test
+}  // namespace ferry::controller::metadata::test

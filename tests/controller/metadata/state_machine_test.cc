@@ -4,7 +4,7 @@
 
 #include "tests/controller/metadata/image_fixture.h"
 
-namespace ferry::metadata::test {
+namespace ferry::controller::metadata::test {
 namespace {
 
 class StateMachineTest : public ImageFixture {};
@@ -162,4 +162,4 @@ TEST_F(StateMachineTest, a_batch_that_does_not_parse_is_corrupt_message) {
 }
 
 }  // namespace
-}  // namespace ferry::metadata::test
+}  // namespace ferry::controller::metadata::test

@@ -2,7 +2,7 @@
 
 #include "tests/controller/metadata/image_fixture.h"
 
-namespace ferry::metadata::test {
+namespace ferry::controller::metadata::test {
 namespace {
 
 using controller::CreatePartitionsSpec;
@@ -294,4 +294,4 @@ TEST_F(TopicCommandsTest, added_partition_assignments_must_match_count_and_repli
 }
 
 }  // namespace
-}  // namespace ferry::metadata::test
+}  // namespace ferry::controller::metadata::test

@@ -78,11 +78,12 @@ class Sim;
 
 class SimMetadataSource final : public controller::MetadataSource {
  public:
-  metadata::MetadataImagePtr image() const override { return image_; }
-  void subscribe(std::function<void(const metadata::MetadataImagePtr&)> listener) override {
+  controller::metadata::MetadataImagePtr image() const override { return image_; }
+  void subscribe(
+      std::function<void(const controller::metadata::MetadataImagePtr&)> listener) override {
     listeners_.push_back(std::move(listener));
   }
-  void deliver(const metadata::MetadataImagePtr& image) {
+  void deliver(const controller::metadata::MetadataImagePtr& image) {
     if (image->offset <= image_->offset) return;
     image_ = image;
     for (auto& l : listeners_)
@@ -90,8 +91,9 @@ class SimMetadataSource final : public controller::MetadataSource {
   }
 
  private:
-  metadata::MetadataImagePtr image_ = std::make_shared<metadata::MetadataImage>();
-  std::vector<std::function<void(const metadata::MetadataImagePtr&)>> listeners_;
+  controller::metadata::MetadataImagePtr image_ =
+      std::make_shared<controller::metadata::MetadataImage>();
+  std::vector<std::function<void(const controller::metadata::MetadataImagePtr&)>> listeners_;
 };
 
 class SimControllerApi final : public controller::ControllerApi {
@@ -205,7 +207,7 @@ class Sim {
   void crash_broker(BrokerNode& n);
   void create_topic();
   // the controller
-  void apply(const metadata::Records& records, const std::string& why);
+  void apply(const controller::metadata::Records& records, const std::string& why);
   void controller_tick();
   void push_images();
   // load and faults
@@ -220,9 +222,9 @@ class Sim {
   void check();
   void scan_replica(BrokerNode& n);
   std::map<int64_t, int64_t> read_log(Partition& p, Offset end);
-  void check_leaders_from_isr(const metadata::PartitionRegistration* before,
-                              const metadata::PartitionRegistration* after);
-  const metadata::PartitionRegistration* registration() const;
+  void check_leaders_from_isr(const controller::metadata::PartitionRegistration* before,
+                              const controller::metadata::PartitionRegistration* after);
+  const controller::metadata::PartitionRegistration* registration() const;
   bool healed_and_live() const;
   void final_checks();
   [[noreturn]] void fail(const std::string& what);
@@ -239,10 +241,10 @@ class Sim {
   bool durable_ = true;
   int32_t min_insync_ = 2;
   // the controller
-  metadata::MetadataBuilder builder_;
+  controller::metadata::MetadataBuilder builder_;
   LogIndex offset_{0};
-  metadata::CommandConfig config_;
-  metadata::BrokerSessions sessions_{2000};
+  controller::metadata::CommandConfig config_;
+  controller::metadata::BrokerSessions sessions_{2000};
   int64_t controller_paused_until_ = 0;
   bool controller_resume_pending_ = false;
   // the checker
@@ -418,7 +420,7 @@ Sim::Sim(const SimOptions& options) : o_(options), rng_(options.seed) {
   config_.num_partitions = 1;
   config_.default_replication_factor = static_cast<int16_t>(o_.brokers);
   config_.broker_session_timeout_ms = 2000;
-  sessions_ = metadata::BrokerSessions(config_.broker_session_timeout_ms);
+  sessions_ = controller::metadata::BrokerSessions(config_.broker_session_timeout_ms);
   nodes_.resize(static_cast<size_t>(o_.brokers));
   for (int i = 1; i <= o_.brokers; ++i) {
     node(i).id = i;
@@ -520,8 +522,8 @@ void Sim::create_topic() {
     std::swap(replicas[i - 1], replicas[rng_.uniform(i)]);
   spec.assignments[0] = replicas;
   SeededRandom placement(o_.seed);
-  auto planned =
-      metadata::plan_create_topics(builder_.current(), {spec}, false, config_, placement);
+  auto planned = controller::metadata::plan_create_topics(builder_.current(), {spec}, false,
+                                                          config_, placement);
   FERRY_ASSERT(!planned.reply.empty() && planned.reply[0].error == ErrorCode::NONE, "sim topic: {}",
                planned.reply.empty() ? "no reply" : planned.reply[0].message);
   apply(planned.records, "create topic");
@@ -529,14 +531,14 @@ void Sim::create_topic() {
 
 // ---- the controller ----------------------------------------------------------------------------
 
-const metadata::PartitionRegistration* Sim::registration() const {
+const controller::metadata::PartitionRegistration* Sim::registration() const {
   const auto* topic = builder_.current().topic(kTopic);
   return topic == nullptr ? nullptr : &topic->partitions.at(0);
 }
 
-void Sim::apply(const metadata::Records& records, const std::string& why) {
+void Sim::apply(const controller::metadata::Records& records, const std::string& why) {
   if (records.empty()) return;
-  std::optional<metadata::PartitionRegistration> before;
+  std::optional<controller::metadata::PartitionRegistration> before;
   if (const auto* r = registration()) before = *r;
   offset_ = offset_ + 1;
   Status applied = builder_.apply(offset_, records);
@@ -552,8 +554,8 @@ void Sim::apply(const metadata::Records& records, const std::string& why) {
   push_images();
 }
 
-void Sim::check_leaders_from_isr(const metadata::PartitionRegistration* before,
-                                 const metadata::PartitionRegistration* after) {
+void Sim::check_leaders_from_isr(const controller::metadata::PartitionRegistration* before,
+                                 const controller::metadata::PartitionRegistration* after) {
   if (before == nullptr || after == nullptr || after->leader == before->leader ||
       after->leader == kNoNode) {
     return;
@@ -566,8 +568,8 @@ void Sim::check_leaders_from_isr(const metadata::PartitionRegistration* before,
 
 controller::BrokerRegistrationReply Sim::on_register(
     const controller::BrokerRegistrationRequest& request) {
-  auto planned = metadata::plan_register_broker(builder_.current(), request, offset_ + 1, config_,
-                                                sessions_, scheduler_.now_ms());
+  auto planned = controller::metadata::plan_register_broker(
+      builder_.current(), request, offset_ + 1, config_, sessions_, scheduler_.now_ms());
   apply(planned.records, fmt::format("register broker {}", request.broker_id));
   planned.reply.committed_offset = offset_;
   return planned.reply;
@@ -575,8 +577,8 @@ controller::BrokerRegistrationReply Sim::on_register(
 
 controller::BrokerHeartbeatReply Sim::on_heartbeat(
     const controller::BrokerHeartbeatRequest& request) {
-  auto planned = metadata::plan_broker_heartbeat(builder_.current(), request, config_, sessions_,
-                                                 scheduler_.now_ms());
+  auto planned = controller::metadata::plan_broker_heartbeat(builder_.current(), request, config_,
+                                                             sessions_, scheduler_.now_ms());
   apply(planned.records, fmt::format("heartbeat of broker {}", request.broker_id));
   planned.reply.metadata_offset = offset_;
   return planned.reply;
@@ -584,7 +586,7 @@ controller::BrokerHeartbeatReply Sim::on_heartbeat(
 
 controller::AlterPartitionReply Sim::on_alter_partition(
     const controller::AlterPartitionRequest& request) {
-  auto planned = metadata::plan_alter_partition(builder_.current(), request);
+  auto planned = controller::metadata::plan_alter_partition(builder_.current(), request);
   apply(planned.records, fmt::format("alter partition from {}", request.broker_id));
   planned.reply.committed_offset = offset_;
   return planned.reply;
@@ -602,13 +604,13 @@ void Sim::controller_tick() {
   }
   const auto expired = sessions_.first_expired(builder_.current(), scheduler_.now_ms());
   if (!expired) return;
-  metadata::Records records;
+  controller::metadata::Records records;
   if (o_.bug == SimBug::kElectOutsideIsr) {
-    metadata::CommandConfig unclean = config_;
+    controller::metadata::CommandConfig unclean = config_;
     unclean.unclean_leader_election = true;
-    records = metadata::plan_fence_broker(builder_.current(), *expired, unclean);
+    records = controller::metadata::plan_fence_broker(builder_.current(), *expired, unclean);
   } else {
-    records = metadata::plan_fence_broker(builder_.current(), *expired, config_);
+    records = controller::metadata::plan_fence_broker(builder_.current(), *expired, config_);
   }
   apply(records, fmt::format("fence broker {}", *expired));
 }
