@@ -4,6 +4,7 @@
 #include <future>
 
 #include "broker/cluster_assignment.h"
+#include "broker/group_coordinator.h"
 #include "broker/replica_links.h"
 #include "common/executor.h"
 #include "common/log.h"
@@ -74,6 +75,7 @@ Broker::Broker(const config::BrokerConfig& config, controller::ControllerApi& co
   SeededRandom rng(static_cast<uint64_t>(clock.wall_ms()) ^ (uint64_t(node_id_.value()) << 40) ^
                    reinterpret_cast<uintptr_t>(this));
   incarnation_id_ = Uuid::random(rng);
+  groups_ = std::make_unique<GroupCoordinator>(*this);
 }
 
 Broker::~Broker() {
@@ -171,6 +173,7 @@ void Broker::shutdown() {
     update_lease_locked(clock_.monotonic_ms());
   }
   apply_lease();  // stopping: lead nothing more (the controller moved our leaderships)
+  groups_->shutdown();
   if (timer) timer->cancel();
   if (lease_timer) lease_timer->cancel();
   for (auto& w : waiters)
@@ -205,6 +208,8 @@ void Broker::on_image(const controller::metadata::MetadataImagePtr& image) {
     update_lease_locked(clock_.monotonic_ms());
   }
   apply_lease();
+  // Group coordinators follow the leaderships of __consumer_offsets just applied.
+  groups_->on_image(image);
   for (auto& w : ready)
     w->finish(true);
 }

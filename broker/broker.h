@@ -40,6 +40,7 @@ class ReplicaManager;
 namespace ferry::broker {
 
 class ControllerIsrChannel;
+class GroupCoordinator;
 
 struct ListenerAddress {
   std::string name;  // PLAINTEXT
@@ -89,6 +90,8 @@ class Broker {
   Executor& executor() { return executor_; }
   Clock& clock() { return clock_; }
   replication::ReplicaManager& partitions() { return *partitions_; }
+  // The consumer-group coordinator of the __consumer_offsets partitions this broker leads.
+  GroupCoordinator& groups() { return *groups_; }
   // The client endpoints this broker registers (advertised.listeners, else the bound ones).
   const std::vector<controller::metadata::Endpoint>& advertised_endpoints() const {
     return advertised_;
@@ -128,6 +131,7 @@ class Broker {
   Uuid incarnation_id_;
   std::unique_ptr<ControllerIsrChannel> isr_channel_;
   std::unique_ptr<replication::ReplicaManager> partitions_;
+  std::unique_ptr<GroupCoordinator> groups_;
   std::vector<controller::metadata::Endpoint> advertised_;
   std::string inter_broker_listener_;
 

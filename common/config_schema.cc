@@ -151,6 +151,34 @@ constexpr std::array kSchema = {
   KeySpec{"replica.high.watermark.checkpoint.interval.ms", Type::kLong, "5000",
     "How often each replica's high watermark is written to replication-offset-checkpoint.", "",
     1},
+  // ---- Consumer groups (GROUPS.md; Kafka's keys and defaults) -------------------------------
+  KeySpec{"offsets.topic.num.partitions", Type::kInt, "50",
+    "Partitions of __consumer_offsets, created on the first FindCoordinator. A group lives on "
+    "partition abs(hash(group.id)) % this: changing it after deployment moves every group.", "",
+    1, kIntMax},
+  KeySpec{"offsets.topic.replication.factor", Type::kInt, "3",
+    "Replicas of each __consumer_offsets partition. With fewer live brokers than this the "
+    "topic is created with as many replicas as there are brokers (a warning is logged).", "",
+    1, 32767},
+  KeySpec{"offsets.topic.segment.bytes", Type::kInt, "104857600",
+    "segment.bytes of __consumer_offsets.", "", 14, kIntMax},
+  KeySpec{"offsets.commit.timeout.ms", Type::kInt, "5000",
+    "How long an offset commit or a group's assignment waits to be replicated to the ISR of "
+    "its __consumer_offsets partition.", "", 1, kIntMax},
+  KeySpec{"offset.metadata.max.bytes", Type::kInt, "4096",
+    "The longest metadata string an offset commit may carry (OFFSET_METADATA_TOO_LARGE).", "",
+    0, kIntMax},
+  KeySpec{"group.min.session.timeout.ms", Type::kInt, "6000",
+    "The shortest session timeout a group member may ask for (INVALID_SESSION_TIMEOUT).", "", 0,
+    kIntMax},
+  KeySpec{"group.max.session.timeout.ms", Type::kInt, "1800000",
+    "The longest session timeout a group member may ask for (INVALID_SESSION_TIMEOUT).", "", 0,
+    kIntMax},
+  KeySpec{"group.initial.rebalance.delay.ms", Type::kInt, "3000",
+    "How long the first rebalance of an empty group waits for more members (KIP-134).", "", 0,
+    kIntMax},
+  KeySpec{"group.max.size", Type::kInt, "2147483647",
+    "The most members one group may have (GROUP_MAX_SIZE_REACHED).", "", 1, kIntMax},
 };
 // clang-format on
 }  // namespace

@@ -36,6 +36,19 @@ constexpr ApiEntry kApis[] = {
   entry<CreatePartitionsRequest>(0, 3, handlers::create_partitions),
   entry<IncrementalAlterConfigsRequest>(0, 1, handlers::incremental_alter_configs),
   entry<DescribeClusterRequest>(0, 1, handlers::describe_cluster),
+  // Consumer groups. FindCoordinator must start at v0: librdkafka looks for a coordinator
+  // only when v0 is in range (CLIENTS.md).
+  entry<FindCoordinatorRequest>(0, 6, handlers::find_coordinator),
+  entry<JoinGroupRequest>(0, 9, handlers::join_group),
+  entry<SyncGroupRequest>(0, 5, handlers::sync_group),
+  entry<HeartbeatRequest>(0, 4, handlers::heartbeat),
+  entry<LeaveGroupRequest>(0, 5, handlers::leave_group),
+  entry<OffsetCommitRequest>(0, 8, handlers::offset_commit),
+  entry<OffsetFetchRequest>(0, 9, handlers::offset_fetch),
+  entry<DescribeGroupsRequest>(0, 5, handlers::describe_groups),
+  entry<ListGroupsRequest>(0, 5, handlers::list_groups),
+  entry<DeleteGroupsRequest>(0, 2, handlers::delete_groups),
+  entry<OffsetDeleteRequest>(0, 0, handlers::offset_delete),
 };
 // clang-format on
 

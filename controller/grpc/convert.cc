@@ -151,6 +151,7 @@ proto::CreateTopicsRequest to_proto(const std::vector<CreateTopicSpec>& topics,
     pt->set_name(t.name);
     pt->set_num_partitions(t.num_partitions);
     pt->set_replication_factor(t.replication_factor);
+    pt->set_internal(t.internal);
     for (const auto& [partition, replicas] : t.assignments) {
       auto* a = pt->add_assignments();
       a->set_partition(partition);
@@ -173,6 +174,7 @@ std::vector<CreateTopicSpec> from_proto(const proto::CreateTopicsRequest& r) {
     t.num_partitions = pt.num_partitions();
     t.replication_factor =
         static_cast<int16_t>(std::clamp<int32_t>(pt.replication_factor(), INT16_MIN, INT16_MAX));
+    t.internal = pt.internal();
     for (const auto& a : pt.assignments())
       t.assignments[a.partition()] = to_node_ids(a.replicas());
     for (const auto& c : pt.configs()) {

@@ -15,6 +15,7 @@
 #include "broker/kafka/handlers/handlers.h"
 #include "broker/kafka/handlers/partition_lookup.h"
 #include "broker/protocol/generated/messages.h"
+#include "common/topic_name.h"
 
 namespace ferry::broker::kafka::handlers {
 
@@ -71,6 +72,13 @@ std::vector<Pending> append_all(RequestContext& ctx, ProduceRequest& request,
       if (request.transactional_id.has_value()) {
         set_error(out, ErrorCode::INVALID_REQUEST, "Ferry does not support transactions yet",
                   ctx.version());
+        continue;
+      }
+      if (is_internal_topic(topic.name)) {
+        // Only the coordinator writes there: a record it cannot parse would fail the next load
+        // of the partition and leave its groups without a coordinator.
+        set_error(out, ErrorCode::INVALID_TOPIC_EXCEPTION,
+                  fmt::format("Cannot append to internal topic {}", topic.name), ctx.version());
         continue;
       }
       auto found = lookup_partition(broker, *image, topic.name, p.index);
