@@ -2,8 +2,8 @@
 // produce at acks 0, 1 and all with keys, headers and explicit timestamps across a graceful
 // restart and a kill -9 with sends outstanding; gzip; read back with assign+seek semantics.
 //
-// kafkajs's consumer needs consumer groups, which ferryd does not serve yet, so records are read
-// through kafkajs's own Cluster and Broker objects (require('kafkajs/src/cluster')): the same
+// Records are read here with assign+seek semantics (groups.test.mjs runs kafkajs's group
+// consumer), through kafkajs's own Cluster and Broker objects (require('kafkajs/src/cluster')): the same
 // objects its consumer uses, so the Fetch v11 request encoding, response decoding, record batch
 // decoding and gzip decompression are kafkajs's; only the group/offset bookkeeping is ours.
 import assert from 'node:assert/strict';

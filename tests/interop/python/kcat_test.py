@@ -160,9 +160,8 @@ class KcatCompressionTest(unittest.TestCase):
 
     librdkafka 2.0.2 only compresses with gzip or snappy if the broker's Produce range includes
     v0 (ferryd advertises Produce 0..11 for that, KAFKA-18659), and with lz4 only if FindCoordinator
-    v0 is advertised too. FindCoordinator arrives with consumer groups (a later issue), so until
-    then kcat sends lz4 records uncompressed; test_lz4_... pins that client behaviour so it is
-    revisited (it fails) the day FindCoordinator is advertised."""
+    v0 is advertised too (it is, with consumer groups): every codec, lz4 included, must arrive
+    and be stored as sent."""
 
     def setUp(self):
         self.ferryd = Ferryd(overrides=["num.partitions=1"])
@@ -183,15 +182,8 @@ def _make_codec_tests(codec):
         topic = _codec_round_trip(self, codec)
         self.assertEqual(self.stored_codecs(topic), {CODECS[codec]})
 
-    def stored_uncompressed(self):
-        topic = _codec_round_trip(self, codec)
-        self.assertEqual(self.stored_codecs(topic), {CODECS["none"]})
-
     round_trip.__name__ = f"test_{codec}_records_round_trip_intact"
     stored.__name__ = f"test_{codec}_batches_are_stored_with_that_codec"
-    if codec == "lz4":
-        stored = stored_uncompressed
-        stored.__name__ = "test_lz4_is_sent_uncompressed_by_librdkafka_until_find_coordinator_exists"
     setattr(KcatCompressionTest, round_trip.__name__, round_trip)
     setattr(KcatCompressionTest, stored.__name__, stored)
 
