@@ -59,6 +59,8 @@ Status IndexFile<Entry, Codec>::open(const std::filesystem::path& path, Offset b
   struct stat st {};
   if (::fstat(fd_, &st) != 0) return io_error("stat", path, errno);
   const auto size = static_cast<size_t>(st.st_size);
+  // A crash mid-write can leave a partial last entry: is_consistent() then asks for a rebuild
+  // rather than trusting the whole entries before it.
   whole_entries_ = size % Codec::kSize == 0;
   Bytes data(size - size % Codec::kSize);
   size_t done = 0;

@@ -33,6 +33,8 @@ bool LeaderEpochCache::truncate_from_start(Offset start_offset) {
   while (covered < entries_.size() && entries_[covered].start_offset <= start_offset)
     ++covered;
   if (covered == 0) return false;
+  // Kafka's truncateFromStart: the epoch in force at the new log start keeps an entry there,
+  // so epoch_for_offset() and OffsetForLeaderEpoch still answer for the first offset.
   const EpochEntry kept{entries_[covered - 1].epoch, start_offset};
   if (covered == 1 && entries_[0] == kept) return false;
   entries_.erase(entries_.begin(), entries_.begin() + static_cast<ptrdiff_t>(covered));
@@ -49,7 +51,11 @@ EpochEndOffset LeaderEpochCache::end_offset_for(LeaderEpoch requested,
   while (higher < entries_.size() && entries_[higher].epoch <= requested)
     ++higher;
   if (higher == entries_.size()) return {};  // larger than every known epoch
+  // Older than every entry (its data is gone): the first later epoch's start lets the follower
+  // truncate and replicate from the leader's log start (Kafka's choice).
   if (higher == 0) return {requested, entries_[0].start_offset};
+  // KIP-279: also say which epoch answered (the largest <= requested), so a follower that asked
+  // for an epoch the leader never had can continue from that one.
   return {entries_[higher - 1].epoch, entries_[higher].start_offset};
 }
 

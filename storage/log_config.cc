@@ -54,6 +54,8 @@ Result<LogConfig> LogConfig::with_overrides(
 }
 
 Status LogConfig::validate() const {
+  // Kafka's bounds: at least LegacyRecord.RECORD_OVERHEAD_V0 (14); at most INT32_MAX (an int
+  // in Kafka; index positions are int32).
   if (segment_bytes < 14 || segment_bytes > INT32_MAX) {
     return Error(ErrorCode::INVALID_CONFIG,
                  fmt::format("segment.bytes {} is outside [14, {}]", segment_bytes, INT32_MAX));

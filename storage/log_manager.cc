@@ -150,6 +150,8 @@ Status LogManager::remove(const TopicPartition& tp) {
   if (std::rename(log->dir().c_str(), renamed.c_str()) != 0) {
     return io_error("rename to", renamed, errno);
   }
+  // The rename is made durable before anything is removed: a crash mid-removal then leaves a
+  // "-delete" directory that open_all() finishes, never a half-deleted partition.
   FERRY_TRY(fsync_directory(renamed.parent_path()));
   std::error_code ec;
   fs::remove_all(renamed, ec);
@@ -266,6 +268,8 @@ void LogManager::flusher_loop() {
       if (flush_queue_.empty()) return;  // stopping and nothing left
       log = std::move(flush_queue_.front());
       flush_queue_.pop_front();
+      // Unmarked before the flush runs, not after: an append that requests a flush meanwhile
+      // may lie past this flush's target, so it must be able to queue the log again.
       flush_queued_.erase(log.get());
     }
     Status flushed = log->flush();

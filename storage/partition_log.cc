@@ -69,14 +69,19 @@ Status PartitionLog::roll_locked(int64_t now_ms) {
   next->set_index_interval_bytes(config_.index_interval_bytes);
   logger("storage")->debug("[{}] rolled segment at offset {}", tp_.dir_name(), next->base_offset());
   segments_.push_back(std::move(next));
+  // A new file's directory entry is durable only once the directory is fsynced: the next
+  // flush() does that before durable_end_offset() may pass into this segment.
   dir_dirty_ = true;
   return ok_status();
 }
 
 Status PartitionLog::maybe_roll_locked(uint64_t bytes, int64_t record_count, int64_t now_ms) {
   const auto& active = segments_.back();
+  // Never roll an empty segment: the new one would have the same base offset, so the same files.
   if (active->empty()) return ok_status();
   const uint64_t size = active->size();
+  // Besides segment.bytes: index entries hold int32 positions and int32 offsets relative to the
+  // base, so a segment must stay within both (Kafka's LogSegment.shouldRoll checks offsets too).
   const bool full = size + bytes > static_cast<uint64_t>(config_.segment_bytes) ||
                     size + bytes > static_cast<uint64_t>(INT32_MAX);
   // A segment reopened after a restart has no first-append time (-1) until its next append:
@@ -172,6 +177,9 @@ Result<AppendResult> PartitionLog::append_as_leader(std::span<uint8_t> batches,
   }
   FERRY_TRY(maybe_roll_locked(batches.size(), records, now_ms));
   Offset next = segments_.back()->next_offset();
+  // KIP-101, as Kafka's UnifiedLog.append: the entry reaches disk before its epoch's first
+  // batch, so a crash may leave an entry past the log end (trimmed at open), never a batch
+  // without its entry.
   if (!latest || latest->epoch != leader_epoch) {
     const LeaderEpochCache before = epochs_;
     epochs_.assign(leader_epoch, next);
@@ -197,6 +205,8 @@ Result<AppendResult> PartitionLog::append_as_leader(std::span<uint8_t> batches,
 
 Result<AppendResult> PartitionLog::append_as_follower(ByteSpan batches) {
   BatchValidationOptions options;
+  // The leader validated the records (Kafka's appendAsFollower skips LogValidator too); the
+  // header and CRC checks still catch damage on the way.
   options.validate_records = false;
   FERRY_ASSIGN_OR_RETURN(std::vector<BatchInfo> infos, validate_batches(batches, options));
   const int64_t now_ms = clock_.wall_ms();
@@ -277,6 +287,8 @@ Result<ReadResult> PartitionLog::read(Offset offset, uint64_t max_bytes,
     FERRY_ASSERT(it != segments_.begin(), "offset {} below the first segment", offset);
     --it;
     if (offset >= (*it)->next_offset()) {
+      // Offsets past a corrupt tail were lost: moving on to the next segment would hand the
+      // reader a silent gap.
       if ((*it)->corrupt_tail()) {
         return Error(ErrorCode::CORRUPT_MESSAGE,
                      fmt::format("offset {} of {} was lost to corruption", offset, tp_.dir_name()));

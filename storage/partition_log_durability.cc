@@ -47,6 +47,8 @@ Status PartitionLog::flush_up_to(Offset target) {
     for (size_t i = 0; i < segments_.size(); ++i) {
       const auto& s = segments_[i];
       const bool sealed = i + 1 < segments_.size();
+      // Only sealed segments' indexes need an fsync: the active segment is at or past the
+      // recovery point, so recovery scans it and rebuilds its indexes.
       if (s->synced_size() < s->size() || (sealed && s->indexes_dirty())) {
         plan.items.push_back({s, s->size(), sealed});
       }
@@ -141,6 +143,8 @@ Status PartitionLog::write_start_checkpoint() {
     std::lock_guard lock(mu_);
     start = log_start_;
   }
+  // Written outside mu_ (write_file_atomically fsyncs); holding checkpoint_mu_ from the read
+  // above to here stops an older value from landing after a newer one.
   if (start == checkpointed_start_) return ok_status();
   FERRY_TRY(write_offset_checkpoint(dir_ / kLogStartOffsetFile, tp_, start));
   std::lock_guard lock(mu_);
@@ -197,6 +201,8 @@ Result<Offset> PartitionLog::delete_records(Offset offset) {
       ++count;
     gone = detach_front_locked(count);
   }
+  // Checkpoint the new log start before unlinking: after a crash in between, open() drops the
+  // segments below it again, whereas the other order could bring deleted records back.
   FERRY_TRY(write_start_checkpoint());
   FERRY_TRY(delete_segment_files(gone));
   return offset;
@@ -218,6 +224,8 @@ Result<size_t> PartitionLog::apply_retention(int64_t now_ms) {
     }
     const RetentionPlan plan = plan_retention(metas, config_, now_ms, high_watermark_, log_start_);
     if (plan.delete_count == 0) return size_t{0};
+    // Kafka's deleteSegments: a log keeps at least one segment, so when all go, first roll an
+    // empty one at the log end (offsets are never reused).
     if (plan.delete_count == segments_.size()) FERRY_TRY(roll_locked(clock_.wall_ms()));
     gone = detach_front_locked(plan.delete_count);
     if (segments_.front()->base_offset() > log_start_) {
@@ -269,6 +277,7 @@ Status PartitionLog::truncate_to(Offset end_offset) {
         return *failed_;
       }
       const Offset leo = segments_.back()->next_offset();
+      // Offsets from leo on will hold new, unsynced data: the durable end must not cover them.
       if (durable_end_offset() > leo) durable_.store(leo.value());
       high_watermark_ = std::min(high_watermark_, leo);
       if (durable_segment_base_ > segments_.back()->base_offset()) {
@@ -346,6 +355,7 @@ Status PartitionLog::close() {
     FERRY_TRY(check_usable_locked());
     FERRY_TRY(flushed);
     FERRY_TRY(segments_.back()->seal());
+    // Set with the marker's numbers in one critical section: no append can land after them.
     closed_ = true;
     fail_waiters_locked(Offset::min(), Error(ErrorCode::KAFKA_STORAGE_ERROR, "log closed"), failed);
     segments = segments_;
@@ -355,6 +365,8 @@ Status PartitionLog::close() {
   }
   for (auto& [callback, status] : failed)
     callback(status);
+  // flush() synced only sealed segments' indexes; the next open may trust every segment without
+  // a scan, so the just-sealed active one's indexes must reach disk too.
   for (const auto& s : segments) {
     FERRY_TRY(s->sync_log());
     FERRY_TRY(s->sync_indexes());
@@ -367,6 +379,7 @@ Status PartitionLog::close() {
     FERRY_TRY(
         write_offset_checkpoint(dir_ / kRecoveryPointFile, tp_, segments.back()->base_offset()));
   }
+  // Last: open() skips the scan on the marker's word, so all of the above must be durable first.
   FERRY_TRY(write_clean_shutdown_marker(dir_, marker));
   logger("storage")->info("[{}] closed cleanly at log end {}", tp_.dir_name(),
                           marker.log_end_offset);

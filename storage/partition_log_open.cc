@@ -67,6 +67,8 @@ Result<std::shared_ptr<PartitionLog>> PartitionLog::create(const fs::path& log_d
   segment->set_index_interval_bytes(config.index_interval_bytes);
   log->segments_.push_back(std::move(segment));
   log->topic_id_ = std::string(topic_id);
+  // An empty epoch checkpoint from the start: without one, open() would scan every segment to
+  // rebuild the cache.
   FERRY_TRY(log->persist_epochs_locked());
   FERRY_TRY(fsync_directory(dir));
   logger("storage")->info("[{}] created in {}", tp.dir_name(), log_dir.string());
@@ -122,8 +124,12 @@ Status PartitionLog::recover(RecoveryReport& report) {
                         segments_.front()->base_offset());
   FERRY_TRY(drop_segments_below_start(report));
   const Offset leo = segments_.back()->next_offset();
+  // Entries are persisted before their first batch, so a crash can leave some at or past the
+  // log end: drop them (Kafka's LogLoader truncates the cache to the log end too).
   if (epochs_.truncate_from_end(leo) || epochs_missing) FERRY_TRY(persist_epochs_locked());
   if (epochs_.truncate_from_start(log_start_)) FERRY_TRY(persist_epochs_locked());
+  // Kept bytes may sit only in the page cache (a process crash keeps them) and recovery rewrote
+  // indexes and files: fsync all of it before durable_end_offset() is set to the log end.
   for (const auto& s : segments_) {
     if (s->synced_size() < s->size() || s->indexes_dirty()) {
       FERRY_TRY(s->sync_log());
@@ -145,12 +151,16 @@ Status PartitionLog::recover(RecoveryReport& report) {
   const Offset checkpointed_hw = hw.ok() ? hw->value_or(log_start_) : log_start_;
   high_watermark_ = std::clamp(checkpointed_hw, log_start_, leo);
   checkpointed_high_watermark_ = hw.ok() && hw->has_value() ? **hw : Offset(-1);
+  // Durably gone before the log takes a write: the marker vouches only for what close() left.
   FERRY_TRY(remove_clean_shutdown_marker(dir_));
   FERRY_TRY(write_offset_checkpoint(dir_ / kLogStartOffsetFile, tp_, log_start_));
   checkpointed_start_ = log_start_;
+  // Safe only after the fsyncs above: the next open() trusts every segment below this point.
   FERRY_TRY(write_offset_checkpoint(dir_ / kRecoveryPointFile, tp_, durable_segment_base_));
   recovery_point_ = durable_segment_base_;
   corruption_events_ = report.corruptions.size();
+  // As Kafka's LogLoader: a log end below the checkpointed log start (segment files lost)
+  // restarts the log, empty, at the log start.
   if (log_start_ > leo) {
     logger("storage")->warn("[{}] log start {} is past the log end {}; restarting the log there",
                             tp_.dir_name(), log_start_, leo);
@@ -179,11 +189,15 @@ Status PartitionLog::recover_segments(const std::optional<CleanShutdownMarker>& 
   }
   const size_t n = segments_.size();
   size_t first_scan = 0;
+  // A lost epoch cache is rebuilt from the batches' epochs, which needs every segment scanned:
+  // neither the marker nor the recovery point may then skip one.
   const bool clean =
       marker && !epochs_missing && marker->active_segment_bytes == segments_.back()->size();
   if (clean) {
     first_scan = n;
   } else if (recovery_point_.value() >= 0 && !epochs_missing) {
+    // Kafka's LogLoader.recoverLog: only segments from the one holding the recovery point on
+    // can hold unflushed bytes.
     while (first_scan + 1 < n && segments_[first_scan + 1]->base_offset() <= recovery_point_) {
       ++first_scan;
     }
@@ -299,6 +313,8 @@ Status PartitionLog::classify_bad_regions(const std::vector<std::optional<Segmen
 }
 
 Status PartitionLog::drop_segments_below_start(RecoveryReport&) {
+  // Finishes a delete_records or retention that checkpointed the new log start but crashed
+  // before unlinking the segments below it.
   while (segments_.size() > 1 && segments_[1]->base_offset() <= log_start_) {
     FERRY_TRY(segments_.front()->delete_files());
     segments_.erase(segments_.begin());

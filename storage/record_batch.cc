@@ -136,6 +136,8 @@ Status check_header_fields(RecordBatchView batch) {
 }  // namespace
 
 Status validate_batch(RecordBatchView batch, const BatchValidationOptions& options) {
+  // CRC first: a damaged count or attributes field must be reported as CORRUPT_MESSAGE, not as
+  // INVALID_RECORD or UNSUPPORTED_COMPRESSION_TYPE.
   const uint32_t computed = batch.compute_crc();
   if (computed != batch.crc()) {
     return Error(
@@ -202,6 +204,8 @@ void set_log_append_time(std::span<uint8_t> batch, int64_t append_time_ms) {
                             static_cast<uint16_t>(batch_attributes::kTimestampTypeBit));
   store_be16(batch.data() + L::kAttributes, attributes);
   store_be64(batch.data() + L::kMaxTimestamp, static_cast<uint64_t>(append_time_ms));
+  // Attributes and MaxTimestamp lie inside the CRC range, unlike BaseOffset and the epoch
+  // (Kafka's DefaultRecordBatch.setMaxTimestamp recomputes it too).
   update_crc(batch);
 }
 
@@ -268,6 +272,7 @@ Result<DecodedRecords> decode_records(RecordBatchView batch, size_t max_decompre
     region = out.decompressed;
   }
   const int32_t count = batch.records_count();
+  // Each record takes at least one byte: bounds the resize() below against a hostile count.
   if (count < 0 || static_cast<size_t>(count) > region.size()) {
     return Error(
         ErrorCode::INVALID_RECORD,

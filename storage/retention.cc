@@ -15,6 +15,7 @@ size_t deletable_prefix(const std::vector<SegmentMeta>& segments, size_t from,
     const SegmentMeta& s = segments[i];
     const bool is_last = i + 1 == segments.size();
     if (high_watermark < s.end_offset) break;
+    // Kafka's isLastSegmentAndEmpty: deleting an empty active segment would only roll another.
     if (is_last && s.size_bytes == 0) break;
     if (!may_delete(s, is_last)) break;
   }
@@ -39,6 +40,7 @@ RetentionPlan plan_retention(const std::vector<SegmentMeta>& segments, const Log
            RetentionReason::kTime);
   }
   if (config.retention_bytes >= 0) {
+    // Segments the time pass deletes no longer count toward the log's size.
     int64_t total = 0;
     for (size_t i = done; i < segments.size(); ++i) {
       total += static_cast<int64_t>(segments[i].size_bytes);

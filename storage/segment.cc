@@ -71,6 +71,8 @@ Status check_stored_batch(RecordBatchView batch, std::optional<Offset> expected_
   BatchValidationOptions shallow;
   shallow.validate_records = false;
   FERRY_TRY(validate_batch(batch, shallow));
+  // BaseOffset and PartitionLeaderEpoch are outside the CRC: the offset chain and the epoch
+  // cache are the only checks that catch damage to them.
   if (expected_base && batch.base_offset() != *expected_base) {
     return Error(ErrorCode::CORRUPT_MESSAGE,
                  fmt::format("batch has base offset {} where {} was expected", batch.base_offset(),
@@ -170,6 +172,8 @@ fs::path Segment::time_index_path() const {
 
 Status Segment::append(ByteSpan data, const std::vector<BatchInfo>& batches,
                        int32_t index_interval_bytes, int64_t now_ms) {
+  // The bytes are written before mu_ is taken: readers stop at the published size(), so they
+  // never see them half-written, and index lookups are not held up by the write.
   const uint64_t old_size = size();
   size_t done = 0;
   while (done < data.size()) {
@@ -193,6 +197,9 @@ Status Segment::append(ByteSpan data, const std::vector<BatchInfo>& batches,
       max_timestamp_ = b.max_timestamp;
       offset_of_max_timestamp_ = b.last_offset;
     }
+    // Kafka's LogSegment.append/recover: an entry (last offset, position) once MORE than
+    // index.interval.bytes were written since the last one, so a segment's first batch gets
+    // none (lookups then start at byte 0); the time index takes the max timestamp so far.
     if (bytes_since_index_entry_ > static_cast<uint64_t>(index_interval_bytes)) {
       offset_index_.append({b.last_offset, static_cast<uint32_t>(old_size + b.position)});
       time_index_.maybe_append(max_timestamp_, offset_of_max_timestamp_);
@@ -214,6 +221,7 @@ Status Segment::append(ByteSpan data, const std::vector<BatchInfo>& batches,
   verified_.add(old_size, old_size + data.size());
   if (first_append_ms_ < 0) first_append_ms_ = now_ms;
   last_modified_ms_ = now_ms;
+  // Publish last, size_ after next_offset_: a reader that sees the new size sees the new end.
   next_offset_.store(batches.back().last_offset.value() + 1, std::memory_order_release);
   size_.store(old_size + data.size(), std::memory_order_release);
   return ok_status();
@@ -221,6 +229,8 @@ Status Segment::append(ByteSpan data, const std::vector<BatchInfo>& batches,
 
 Status Segment::seal() {
   std::lock_guard lock(mu_);
+  // Dirty: flush() fsyncs a sealed segment's indexes before the recovery point passes it. The
+  // final time entry carries the segment's max timestamp (Kafka's onBecomeInactiveSegment).
   indexes_dirty_.store(true);
   if (max_timestamp_ != kNoTimestamp) {
     time_index_.maybe_append(max_timestamp_, offset_of_max_timestamp_);

@@ -45,6 +45,8 @@ Result<Segment::Located> Segment::locate(Offset offset, uint64_t size_limit) {
   bool mismatch = false;
   auto located = locate_once(offset, size_limit, &mismatch);
   if (located.ok() || !mismatch) return located;
+  // Segments not scanned at open had their index only shape-checked, so an entry may still
+  // name the wrong batch: rebuild it from the log (indexes are derived data) and retry once.
   {
     std::lock_guard lock(mu_);
     logger("storage")->warn("offset index of {} does not match the log; rebuilding",
@@ -121,6 +123,7 @@ Result<SegmentSlice> Segment::read(Offset offset, uint64_t max_bytes, Offset max
     if (!h || (prev_last && h->base_offset() != *prev_last + 1)) break;
     if (h->last_offset() >= max_offset_exclusive) break;
     const uint64_t size = h->size_bytes();
+    // KIP-74: the first batch goes whole even past max_bytes, so a consumer always progresses.
     if (slice.length > 0 && slice.length + size > max_bytes) break;
     if (!prev_last) slice.first_offset = h->base_offset();
     slice.last_offset = h->last_offset();
@@ -195,6 +198,8 @@ Result<std::optional<TimestampOffset>> Segment::find_by_timestamp(int64_t target
   {
     std::lock_guard lock(mu_);
     if (max_timestamp_ < target) return std::optional<TimestampOffset>();
+    // Batches before the one holding the entry's offset have timestamps below the entry's
+    // (<= target), so the search may start there (Kafka's LogSegment.findOffsetByTimestamp).
     if (const auto t = time_index_.lookup(target)) start = t->offset;
   }
   if (start < min_offset) start = min_offset;

@@ -63,6 +63,8 @@ std::optional<BatchFacts> valid_batch_at(ChunkReader& r, uint64_t pos, Offset se
   const BatchFacts f{h->base_offset(), h->last_offset(), h->max_timestamp(),
                      h->partition_leader_epoch(), h->size_bytes()};
   if (f.base != expected) return std::nullopt;
+  // Index entries hold int32 relative offsets (Kafka's LogSegment.recover: ensureOffsetInRange)
+  // and int32 positions, so a batch beyond either cannot belong to this segment.
   if (f.last - segment_base > INT32_MAX || pos + f.size > INT32_MAX) return std::nullopt;
   const ByteSpan bytes = r.get(pos, static_cast<size_t>(f.size));
   if (bytes.size() != f.size) return std::nullopt;
@@ -94,6 +96,8 @@ std::optional<SegmentHole> skip_bad_batches(ChunkReader& r, uint64_t pos, Offset
 bool any_valid_batch_from(ChunkReader& r, uint64_t from, Offset segment_base, Offset min_base,
                           const LeaderEpochCache& epochs) {
   const uint64_t limit = r.limit();
+  // Every byte: after damage the batch boundaries are unknown, and calling valid data a torn
+  // tail would truncate it. The magic byte filters most positions cheaply.
   for (uint64_t q = from; q + L::kHeaderSize <= limit && r.status().ok(); ++q) {
     const ByteSpan h = r.get(q, L::kHeaderSize);
     if (h.size() != L::kHeaderSize || h[L::kMagic] != kMagicV2) continue;
@@ -268,6 +272,7 @@ Status Segment::cut_locked(uint64_t position) {
   FERRY_TRY(offset_index_.truncate_to_position(position));
   verified_.truncate(position);
   indexes_dirty_.store(true);
+  // Bytes later written at these positions are not synced: the flusher must sync them again.
   if (synced_.load() > position) synced_.store(position);
   std::erase_if(holes_, [&](const SegmentHole& h) { return h.to > position; });
   size_.store(position);
