@@ -6,6 +6,7 @@
 #include "cli/cluster_commands.h"
 #include "cli/command_context.h"
 #include "cli/consume_command.h"
+#include "cli/group_commands.h"
 #include "cli/help.h"
 #include "cli/output.h"
 #include "cli/produce_command.h"
@@ -53,6 +54,16 @@ int dispatch(const CommandContext& ctx) {
       return run_cluster_info(ctx);
     case CommandId::kClusterQuorum:
       return run_cluster_quorum(ctx);
+    case CommandId::kGroupList:
+      return run_group_list(ctx);
+    case CommandId::kGroupDescribe:
+      return run_group_describe(ctx);
+    case CommandId::kGroupSeek:
+      return run_group_seek(ctx);
+    case CommandId::kGroupDelete:
+      return run_group_delete(ctx);
+    case CommandId::kGroupOffsetDelete:
+      return run_group_offset_delete(ctx);
     case CommandId::kVersion:
       return run_version(ctx);
     case CommandId::kHelp:

@@ -76,6 +76,19 @@ constexpr FlagSpec kQuorumFlags[] = {
     {"replication", 0, "", false, "show each voter's and observer's replication progress"},
 };
 
+constexpr FlagSpec kGroupSeekFlags[] = {
+    {"topic", 't', "TOPIC[:P,...]", true, "the partitions to move (default: all of TOPIC)"},
+    {"to", 0, "earliest|latest|OFFSET", false, "move to the log start, the log end or OFFSET"},
+    {"to-timestamp", 0, "MS", false,
+     "move to the first record with a timestamp >= MS (epoch milliseconds)"},
+    {"shift-by", 0, "N", false, "move the committed offset by N (negative: back)"},
+    {"execute", 0, "", false, "apply the change (without it, only show what would change)"},
+};
+
+constexpr FlagSpec kGroupOffsetDeleteFlags[] = {
+    {"topic", 't', "TOPIC[:P,...]", true, "the partitions whose offsets go (default: all)"},
+};
+
 constexpr CommandSpec kCommands[] = {
     {CommandId::kTopicCreate, "topic create", "TOPIC...", 1, -1, "Create topics",
      "Creates one or more topics with CreateTopics. Without -p/-r the broker's defaults apply.\n"
@@ -157,6 +170,47 @@ constexpr CommandSpec kCommands[] = {
      "forwards to the leader. --status and --replication pick one part (default: both), as\n"
      "kafka-metadata-quorum describe --status / --replication do.",
      kQuorumFlags},
+    {CommandId::kGroupList,
+     "group list",
+     "",
+     0,
+     0,
+     "List consumer groups",
+     "Lists the groups of every broker (ListGroups) with their state.",
+     {}},
+    {CommandId::kGroupDescribe,
+     "group describe",
+     "GROUP...",
+     1,
+     -1,
+     "Show a group's members, committed offsets and lag",
+     "Shows each group's state, coordinator and protocol (DescribeGroups), its members with\n"
+     "their client id, host and assignment, and per partition the committed offset\n"
+     "(OffsetFetch), the log end offset (ListOffsets), the lag and the member it is assigned\n"
+     "to; then the total lag.",
+     {}},
+    {CommandId::kGroupSeek, "group seek", "GROUP", 1, 1, "Move a group's committed offsets",
+     "Like kafka-consumer-groups --reset-offsets: computes each selected partition's new\n"
+     "offset (--to earliest|latest|OFFSET, --to-timestamp MS or --shift-by N, clamped to the\n"
+     "log start and end) and shows old and new. Nothing changes without --execute. Refused\n"
+     "while the group has members (their next commit would undo it): stop them first.\n"
+     "Example: ferry group seek billing --topic orders --to earliest --execute",
+     kGroupSeekFlags},
+    {CommandId::kGroupDelete,
+     "group delete",
+     "GROUP...",
+     1,
+     -1,
+     "Delete consumer groups and their offsets",
+     "Deletes empty groups with their committed offsets (DeleteGroups); a group with members\n"
+     "is refused with NON_EMPTY_GROUP.",
+     {}},
+    {CommandId::kGroupOffsetDelete, "group offset-delete", "GROUP", 1, 1,
+     "Delete a group's committed offsets of some partitions",
+     "Deletes the group's offsets of the selected partitions (OffsetDelete). Refused for\n"
+     "topics a live member subscribes to (GROUP_SUBSCRIBED_TO_TOPIC).\n"
+     "Example: ferry group offset-delete billing --topic orders:0,1",
+     kGroupOffsetDeleteFlags},
     {CommandId::kVersion, "version", "", 0, 0, "Show ferry's and librdkafka's versions", "", {}},
     {CommandId::kHelp, "help", "[COMMAND...]", 0, -1, "Show help for a command", "", {}},
 };
@@ -164,6 +218,7 @@ constexpr CommandSpec kCommands[] = {
 constexpr GroupSpec kGroups[] = {
     {"topic", "Create, list, describe, delete and configure topics"},
     {"cluster", "Inspect the cluster"},
+    {"group", "List, describe, move and delete consumer groups"},
 };
 
 }  // namespace

@@ -28,6 +28,11 @@ enum class CommandId {
   kConsume,
   kClusterInfo,
   kClusterQuorum,
+  kGroupList,
+  kGroupDescribe,
+  kGroupSeek,
+  kGroupDelete,
+  kGroupOffsetDelete,
 };
 
 struct FlagSpec {

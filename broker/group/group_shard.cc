@@ -302,6 +302,9 @@ struct GroupShard::Impl {
       g.join_deadline_ms = now + rebalance;
     }
     transition(g, GroupState::kPreparingRebalance, now);
+    // Kafka tries to complete the join phase at once (tryCompleteElseWatch): a group whose
+    // members have all rejoined, or whose last member just left, does not wait the timeout.
+    try_complete_join(g, now);
   }
 
   // From CompletingRebalance: parked SyncGroups get REBALANCE_IN_PROGRESS, assignments go.

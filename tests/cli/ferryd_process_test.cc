@@ -290,6 +290,51 @@ TEST_F(FerryAgainstFerryd, produce_and_consume_round_trip_with_compression) {
   EXPECT_EQ(r.out, "Offset:0\th:1\tk1\tv1\nOffset:1\th:1\tk2\tv2\n");
 }
 
+TEST_F(FerryAgainstFerryd, group_commands_show_move_and_delete_a_consumers_offsets) {
+  ok({"topic", "create", "grouped", "-p", "2"});
+  ok({"produce", "grouped", "-p", "0"}, "a\nb\nc\n");
+  ok({"produce", "grouped", "-p", "1"}, "d\n");
+  ProcessResult r = ferry({"consume", "grouped", "-g", "readers", "--from-beginning", "-n", "4"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = ferry({"group", "list", "--format", "json"});
+  EXPECT_NE(r.out.find(R"({"group":"readers","state":"Empty","simple":false})"), std::string::npos)
+      << r.out;
+  auto describe = [&] { return ferry({"group", "describe", "readers", "--format", "json"}).out; };
+  std::string d = describe();
+  EXPECT_NE(d.find(R"("total_lag":0)"), std::string::npos) << d;
+  EXPECT_NE(d.find(R"("partition":0,"committed_offset":3,"log_end_offset":3,"lag":0)"),
+            std::string::npos)
+      << d;
+  // Without --execute nothing moves.
+  r = ferry({"group", "seek", "readers", "--topic", "grouped:0", "--to", "earliest"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("dry run"), std::string::npos) << r.out;
+  EXPECT_NE(describe().find(R"("total_lag":0)"), std::string::npos);
+  ok({"group", "seek", "readers", "--topic", "grouped", "--shift-by", "-1", "--execute"});
+  d = describe();
+  EXPECT_NE(d.find(R"("total_lag":2)"), std::string::npos) << d;
+  EXPECT_NE(d.find(R"("partition":0,"committed_offset":2,"log_end_offset":3,"lag":1)"),
+            std::string::npos)
+      << d;
+  // The group resumes where the seek put it.
+  r = ferry({"consume", "grouped", "-g", "readers", "-n", "2"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("c\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("d\n"), std::string::npos) << r.out;
+  // Bad input: a precise error and a non-zero exit.
+  r = ferry({"group", "seek", "readers", "--topic", "grouped"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("give exactly one of --to"), std::string::npos) << r.err;
+  r = ferry({"group", "seek", "readers", "--topic", "nosuch", "--to", "earliest"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("UNKNOWN_TOPIC_OR_PARTITION"), std::string::npos) << r.err;
+  ok({"group", "delete", "readers"});
+  EXPECT_EQ(ferry({"group", "list"}).out.find("readers"), std::string::npos);
+  r = ferry({"group", "delete", "readers"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("GROUP_ID_NOT_FOUND"), std::string::npos) << r.err;
+}
+
 TEST_F(FerryAgainstFerryd, cluster_info_names_the_node_as_controller_and_broker) {
   ProcessResult r = ferry({"cluster", "info", "--format", "json"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
