@@ -64,6 +64,8 @@ group::GroupConfig group_config(const config::BrokerConfig& c) {
   g.initial_rebalance_delay_ms = c.get_int("group.initial.rebalance.delay.ms");
   g.max_size = c.get_int("group.max.size");
   g.offset_metadata_max_bytes = c.get_int("offset.metadata.max.bytes");
+  g.offsets_retention_ms = int64_t{c.get_int("offsets.retention.minutes")} * 60 * 1000;
+  g.offsets_retention_check_interval_ms = c.get_long("offsets.retention.check.interval.ms");
   return g;
 }
 

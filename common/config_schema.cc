@@ -165,6 +165,12 @@ constexpr std::array kSchema = {
   KeySpec{"offsets.commit.timeout.ms", Type::kInt, "5000",
     "How long an offset commit or a group's assignment waits to be replicated to the ISR of "
     "its __consumer_offsets partition.", "", 1, kIntMax},
+  KeySpec{"offsets.retention.minutes", Type::kInt, "10080",
+    "How long committed offsets of an empty group (or of a topic a stable consumer group no "
+    "longer subscribes to) are kept after the group emptied or the last commit (KIP-211).", "",
+    1, kIntMax},
+  KeySpec{"offsets.retention.check.interval.ms", Type::kLong, "600000",
+    "How often expired offsets are looked for.", "", 1},
   KeySpec{"offset.metadata.max.bytes", Type::kInt, "4096",
     "The longest metadata string an offset commit may carry (OFFSET_METADATA_TOO_LARGE).", "",
     0, kIntMax},

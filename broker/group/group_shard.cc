@@ -178,6 +178,7 @@ struct GroupShard::Impl {
   std::vector<Append> appends;
   uint64_t next_append = 1;
   std::map<uint64_t, Store> stores;
+  int64_t next_expiry_check_ms = -1;
   // Loading: the last record per key, replayed in log order.
   std::map<std::string, GroupValue> loaded_groups;
   std::map<std::string, std::map<TopicPartitionRef, OffsetValue>> loaded_offsets;
@@ -1011,6 +1012,12 @@ struct GroupShard::Impl {
   // --- Time --------------------------------------------------------------------------------------
 
   void advance(int64_t now) {
+    if (next_expiry_check_ms < 0)
+      next_expiry_check_ms = now + config.offsets_retention_check_interval_ms;
+    if (now >= next_expiry_check_ms) {
+      next_expiry_check_ms = now + config.offsets_retention_check_interval_ms;
+      expire_offsets(now);
+    }
     std::vector<std::string> ids;
     for (const auto& [id, _] : groups)
       ids.push_back(id);
@@ -1027,6 +1034,54 @@ struct GroupShard::Impl {
         sync_deadline_passed(*g, now);
       }
     }
+  }
+
+  // GROUPS.md 3.3 (KIP-211): which offsets may expire depends on the group's state; an offset
+  // with an explicit expire timestamp (a v2-4 commit) expires then instead. Memory forgets them
+  // at once and tombstones follow (as Kafka 3.x: a lost tombstone only brings an expired offset
+  // back until the next scan after a reload).
+  void expire_offsets(int64_t now) {
+    std::vector<OffsetsRecord> records;
+    std::vector<std::string> dead;
+    for (auto& [id, g] : groups) {
+      const bool empty_typed = !g.protocol_type.empty() && g.state == GroupState::kEmpty;
+      const bool simple = g.protocol_type.empty() && g.members.empty();
+      std::optional<std::set<std::string>> subscribed;
+      if (g.protocol_type == "consumer" && g.state == GroupState::kStable) {
+        subscribed = subscribed_topics(g);
+      }
+      if (!empty_typed && !simple && !subscribed) continue;  // rebalancing: nothing (KAFKA-13636)
+      for (auto it = g.offsets.begin(); it != g.offsets.end();) {
+        const auto& [tp, v] = *it;
+        bool expired = false;
+        if (g.pending_commits.count(tp) || (subscribed && subscribed->count(tp.topic))) {
+          expired = false;
+        } else if (v.expire_timestamp_ms >= 0) {
+          expired = now >= v.expire_timestamp_ms;
+        } else {
+          const int64_t from = empty_typed && g.state_timestamp_ms >= 0 ? g.state_timestamp_ms
+                                                                        : v.commit_timestamp_ms;
+          expired = now - from >= config.offsets_retention_ms;
+        }
+        if (!expired) {
+          ++it;
+          continue;
+        }
+        records.push_back(
+            OffsetsRecord{encode_key(OffsetKey{g.id, tp.topic, tp.partition}), std::nullopt});
+        it = g.offsets.erase(it);
+      }
+      if (g.state == GroupState::kEmpty && g.offsets.empty() && g.pending_commits.empty() &&
+          g.members.empty() && !g.storing_assignment) {
+        records.push_back(OffsetsRecord{encode_key(GroupKey{g.id}), std::nullopt});
+        dead.push_back(id);
+      }
+    }
+    for (const auto& id : dead) {
+      transition(groups.at(id), GroupState::kDead, now);
+      groups.erase(id);
+    }
+    if (!records.empty()) append(std::move(records), StoreLog{"expired offsets"});
   }
 
   void expire_pending_members(Group& g, int64_t now) {

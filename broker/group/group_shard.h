@@ -41,6 +41,7 @@ struct GroupConfig {
   int32_t new_member_join_timeout_ms = 5 * 60 * 1000;  // KAFKA-7610
   int32_t offset_metadata_max_bytes = 4096;
   int64_t offsets_retention_ms = 7LL * 24 * 3600 * 1000;  // offsets.retention.minutes
+  int64_t offsets_retention_check_interval_ms = 600000;
 };
 
 using Ticket = uint64_t;
@@ -227,6 +228,9 @@ class GroupShard {
   DescribedGroup describe(const std::string& group_id) const;
 
   // --- Time and appends ------------------------------------------------------------------------
+  // Runs what is due: session, join, sync and member-id deadlines, and every
+  // offsets.retention.check.interval.ms the offset expiry of GROUPS.md 3.3 (expired offsets
+  // and emptied groups get tombstones).
   void advance(int64_t now_ms);
   std::optional<int64_t> next_deadline() const;
   // `error`: NONE, or what the append failed with (mapped per GROUPS.md 1.6).

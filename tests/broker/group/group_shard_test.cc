@@ -428,6 +428,51 @@ TEST_F(GroupShardTest, a_new_shard_loads_the_same_groups_and_offsets_from_the_re
   EXPECT_FALSE(loaded.replay(encode_key(GroupKey{"x"}), ByteSpan(Bytes{0, 3, 1})).ok());
 }
 
+TEST_F(GroupShardTest, offsets_expire_as_kip_211_says_and_leave_tombstones) {
+  config_.offsets_retention_ms = 60'000;
+  config_.offsets_retention_check_interval_ms = 1'000;
+  shard_ = std::make_unique<GroupShard>(config_, random_);
+  shard_->advance(now_);  // starts the expiry clock
+  // A simple group: counted from the commit.
+  CommitRequest simple;
+  simple.group_id = "solo";
+  simple.partitions.push_back(CommitPartition{{"t", 0}, 5, -1, std::nullopt, -1});
+  shard_->commit(80, simple, now_);
+  pump();
+  // A consumer group, Stable, subscribed to "t" only, with commits for "t" and "u".
+  const std::string a = stable_single_member();
+  EXPECT_EQ(commit(1, a, 1, "t").partitions[0], ErrorCode::NONE);
+  EXPECT_EQ(commit(1, a, 2, "u").partitions[0], ErrorCode::NONE);
+  for (int i = 0; i < 56; ++i) {  // 59 s after the simple commit (3 s went to the join)
+    EXPECT_EQ(heartbeat(a, 1), ErrorCode::NONE);
+    advance(1'000);
+  }
+  EXPECT_EQ(shard_->fetch_offsets("solo", std::nullopt, false).size(), 1u) << "not yet";
+  const size_t before = log_.size();
+  for (int i = 0; i < 5; ++i) {  // past 60 s after both the simple commit and g's commits
+    EXPECT_EQ(heartbeat(a, 1), ErrorCode::NONE);
+    advance(1'000);
+  }
+  EXPECT_FALSE(shard_->state_of("solo")) << "no offsets left: the group is gone";
+  const auto left = shard_->fetch_offsets("g", std::nullopt, false);
+  ASSERT_EQ(left.size(), 1u) << "the subscribed topic's offset stays while Stable";
+  EXPECT_EQ(left[0].tp.topic, "t");
+  size_t tombstones = 0;
+  for (size_t i = before; i < log_.size(); ++i) {
+    for (const auto& r : log_[i].records)
+      tombstones += r.value ? 0 : 1;
+  }
+  EXPECT_EQ(tombstones, 3u) << "solo's offset and group, and g's offset of u";
+  // Once the group empties, its offsets count from then.
+  shard_->leave("g", {{a, std::nullopt}}, now_);
+  pump();
+  ASSERT_EQ(shard_->state_of("g"), GroupState::kEmpty);
+  advance(59'000);
+  EXPECT_EQ(shard_->fetch_offsets("g", std::nullopt, false).size(), 1u);
+  advance(2'000);
+  EXPECT_FALSE(shard_->state_of("g"));
+}
+
 TEST_F(GroupShardTest, unloading_answers_parked_requests_not_coordinator) {
   const auto id = join_reply(join(join_request("")))->member_id;
   const Ticket parked = join(join_request(id));
