@@ -66,6 +66,27 @@ struct ParkedFetch : std::enable_shared_from_this<ParkedFetch> {
   }
 
   void answer_or_park() {
+    // Watch BEFORE reading: an append (or HW advance) between the read and the watch would
+    // otherwise go unseen, and the fetch would wait out max_wait_ms with data at hand (a lost
+    // wakeup that made acks=all writes wait replica.fetch.wait.max.ms now and then).
+    std::vector<std::shared_ptr<Partition>> existing;
+    for (const auto& p : request.partitions) {
+      if (auto partition = replicas->get(p.topic_id, p.partition)) {
+        existing.push_back(std::move(partition));
+      }
+    }
+    const bool may_park = clock->monotonic_ms() < deadline_ms && !existing.empty();
+    if (may_park) {
+      std::weak_ptr<ParkedFetch> weak = shared_from_this();
+      std::lock_guard lock(mutex);
+      if (answered) return;
+      for (auto& partition : existing) {
+        const auto id = partition->watch(Partition::Watch::kLogEnd, [weak] {
+          if (auto self = weak.lock()) self->wake();
+        });
+        watches.emplace_back(partition, id);
+      }
+    }
     bool ready = false;
     std::vector<std::shared_ptr<Partition>> partitions;
     ServedFetch served = attempt(ready, partitions);
@@ -74,23 +95,17 @@ struct ParkedFetch : std::enable_shared_from_this<ParkedFetch> {
     {
       std::lock_guard lock(mutex);
       if (answered) return;
-      if (ready || now >= deadline_ms || partitions.empty()) {
+      if (ready || !may_park || now >= deadline_ms || partitions.empty()) {
         answered = true;
+        for (auto& [partition, id] : watches)
+          partition->unwatch(id);
+        watches.clear();
         if (timer) timer->cancel();
         finish = std::move(done);
-      } else {
-        std::weak_ptr<ParkedFetch> weak = shared_from_this();
-        for (auto& partition : partitions) {
-          const auto id = partition->watch(Partition::Watch::kLogEnd, [weak] {
-            if (auto self = weak.lock()) self->wake();
-          });
-          watches.emplace_back(partition, id);
-        }
-        if (!timer) {
-          // The timer owns the parked fetch; watchers only refer to it.
-          timer = executor->schedule_after(deadline_ms - now,
-                                           [self = shared_from_this()] { self->wake(); });
-        }
+      } else if (!timer) {
+        // The timer owns the parked fetch; watchers only refer to it.
+        timer = executor->schedule_after(deadline_ms - now,
+                                         [self = shared_from_this()] { self->wake(); });
       }
     }
     if (finish) finish(std::move(served));
