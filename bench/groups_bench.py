@@ -127,26 +127,36 @@ def throughput(cluster, scale):
              f"{group_mb / assign_mb:.2f}x assign ({n2} records)")]
 
 
+def pct(values, q):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(len(values) * q))] * 1000
+
+
 def commits(cluster):
     create(cluster, "cm", 1)
     p = Producer({"bootstrap.servers": cluster.bootstrap(), "acks": "all", "linger.ms": 0})
-    produced = 0
+    produce_lat = []
     end = time.monotonic() + 10
     while time.monotonic() < end:
+        s = time.monotonic()
         p.produce("cm", b"y" * 100, partition=0)
         p.flush(10)
-        produced += 1
+        produce_lat.append(time.monotonic() - s)
     c = consumer(cluster, "cm-group", **{"enable.auto.commit": False})
     c.assign([TopicPartition("cm", 0, 0)])
-    done = 0
+    c.commit(offsets=[TopicPartition("cm", 0, 0)], asynchronous=False)  # finds the coordinator
+    commit_lat = []
     end = time.monotonic() + 10
     while time.monotonic() < end:
-        c.commit(offsets=[TopicPartition("cm", 0, done + 1)], asynchronous=False)
-        done += 1
+        s = time.monotonic()
+        c.commit(offsets=[TopicPartition("cm", 0, len(commit_lat) + 1)], asynchronous=False)
+        commit_lat.append(time.monotonic() - s)
     c.close()
-    return [("synchronous produce round trips, acks=all (reference)", f"{produced / 10:.0f}/s", ""),
-            ("synchronous offset commits, rf=3", f"{done / 10:.0f}/s",
-             f"{done / produced:.2f}x produce")]
+    return [("synchronous produce round trips, acks=all (reference)", f"{len(produce_lat) / 10:.0f}/s",
+             f"p50 {pct(produce_lat, 0.5):.1f} ms, p99 {pct(produce_lat, 0.99):.1f} ms"),
+            ("synchronous offset commits, rf=3", f"{len(commit_lat) / 10:.0f}/s",
+             f"{len(commit_lat) / len(produce_lat):.2f}x produce; p50 {pct(commit_lat, 0.5):.1f} ms, "
+             f"p99 {pct(commit_lat, 0.99):.1f} ms")]
 
 
 def main():
