@@ -8,6 +8,8 @@ usual Kafka tutorials run them (issue 10):
   * the coordinator's broker killed with kill -9: the group finds the new coordinator and every
     committed offset is there;
   * auto-commit (kafka-python) and kcat's balanced consumer;
+  * cooperative-sticky members (KIP-429: the broker only relays) and a static member
+    (group.instance.id, KIP-345) restarted within its session, resuming at its commits;
   * restart of the whole cluster: offsets survive (loaded back from __consumer_offsets).
 Every wait is bounded; the seed is printed."""
 
@@ -234,6 +236,47 @@ class GroupsTest(unittest.TestCase):
         lines = [l for l in out.stdout.splitlines() if l]
         self.assertEqual(len(lines), 60, out.stderr[-2000:])
         self.assertEqual(len(set(lines)), 60)
+
+    def test_cooperative_sticky_members_split_the_partitions(self):
+        # KIP-429 needs nothing of the broker: two back-to-back ordinary rebalances.
+        cluster = self.run_cluster()
+        produce(cluster, 120)
+        members = [confluent_consumer(cluster, "coop",
+                                      **{"partition.assignment.strategy": "cooperative-sticky"})
+                   for _ in range(2)]
+        seen = set()
+        owned = [set(), set()]
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            for c in members:
+                m = c.poll(0.1)
+                if m is not None and not m.error():
+                    seen.add((m.partition(), m.offset()))
+                    c.commit(message=m, asynchronous=False)
+            owned = [{tp.partition for tp in c.assignment()} for c in members]
+            if len(seen) == 120 and all(owned) and sum(map(len, owned)) == PARTITIONS:
+                break
+        self.assertEqual(len(seen), 120)
+        self.assertTrue(all(owned), f"a member got nothing: {owned}")
+        self.assertEqual(owned[0] & owned[1], set())
+        self.assertEqual(owned[0] | owned[1], set(range(PARTITIONS)))
+        for c in members:
+            c.close()
+
+    def test_a_static_member_restarted_within_its_session_resumes_at_its_commits(self):
+        cluster = self.run_cluster()
+        produce(cluster, 60)
+        first = confluent_consumer(cluster, "static", **{"group.instance.id": "pod-0"})
+        self.assertEqual(len(consume(first, 30, commit_each=True)), 30)
+        first.close()  # a static member sends no LeaveGroup (KIP-345)
+        before = committed(cluster, "static")
+        produce(cluster, 6)
+        again = confluent_consumer(cluster, "static", **{"group.instance.id": "pod-0"})
+        self.addCleanup(again.close)
+        got = consume(again, 36, timeout=40)
+        self.assertEqual(len(got), 36, "the restarted member must read the rest")
+        for p, o in got:
+            self.assertGreaterEqual(o, before.get(p, 0), f"re-read committed {p}@{o}")
 
     def test_offsets_survive_a_restart_of_every_node(self):
         cluster = self.run_cluster()
