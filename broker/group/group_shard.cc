@@ -1260,7 +1260,12 @@ struct GroupShard::Impl {
         if (m.instance_id) g.static_members[*m.instance_id] = m.id;
         g.members.emplace(m.id, std::move(m));
       }
-      groups.emplace(id, std::move(g));
+      Group& placed = groups.emplace(id, std::move(g)).first->second;
+      // GROUPS.md 1.5: a group above group.max.size (lowered since it was written) rebalances at
+      // once; the join phase's capacity check then turns the extra members away.
+      if (placed.members.size() > static_cast<size_t>(config.max_size)) {
+        prepare_rebalance(placed, now);
+      }
     }
     for (auto& [id, offsets] : loaded_offsets) {
       auto [it, fresh] = groups.try_emplace(id);

@@ -473,6 +473,31 @@ TEST_F(GroupShardTest, offsets_expire_as_kip_211_says_and_leave_tombstones) {
   EXPECT_FALSE(shard_->state_of("g"));
 }
 
+TEST_F(GroupShardTest, a_loaded_group_above_the_max_size_rebalances_at_once) {
+  const std::string a = stable_single_member();
+  const auto b = join_reply(join(join_request("")))->member_id;
+  join(join_request(b));
+  join(join_request(a));
+  sync(a, 2, {{a, {}}, {b, {}}});
+  ASSERT_EQ(shard_->state_of("g"), GroupState::kStable);
+  auto load = [&](GroupConfig config) {
+    auto target = std::make_unique<GroupShard>(config, random_);
+    for (const auto& batch : log_) {
+      for (const auto& rec : batch.records) {
+        std::optional<ByteSpan> value;
+        if (rec.value) value = ByteSpan(*rec.value);
+        EXPECT_TRUE(target->replay(rec.key, value).ok());
+      }
+    }
+    target->loaded(now_);
+    return target;
+  };
+  EXPECT_EQ(load(config_)->state_of("g"), GroupState::kStable);
+  GroupConfig small = config_;
+  small.max_size = 1;  // lowered since the two-member group was written
+  EXPECT_EQ(load(small)->state_of("g"), GroupState::kPreparingRebalance);
+}
+
 TEST_F(GroupShardTest, unloading_answers_parked_requests_not_coordinator) {
   const auto id = join_reply(join(join_request("")))->member_id;
   const Ticket parked = join(join_request(id));
