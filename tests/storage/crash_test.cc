@@ -128,6 +128,17 @@ class CrashTest : public LogTest {
     }
   }
 
+  // 30 batches of 4 records, epoch 0, then flushed: the fixed logs the targeted tests damage.
+  void write_flushed(PartitionLog& log, std::vector<Written>& written) {
+    for (int i = 0; i < 30; ++i) {
+      Bytes b = batch(4, 1000, static_cast<uint64_t>(i), 50);
+      auto r = log.append_as_leader(b, LeaderEpoch(0));
+      ASSERT_TRUE(r.ok());
+      written.push_back({r->base_offset, r->last_offset, b});
+    }
+    ASSERT_TRUE(log.flush().ok());
+  }
+
   // Every durable batch is there byte for byte; everything readable is what was written.
   void check(const PartitionLog& log, const std::vector<Written>& written, Offset durable) {
     std::map<int64_t, const Written*> by_base;
@@ -221,13 +232,7 @@ TEST_F(CrashTest, a_flipped_bit_in_flushed_data_mid_segment_is_reported_and_neve
     c.segment_bytes = 1 << 20;
     auto log = create(c);
     std::vector<Written> written;
-    for (int i = 0; i < 30; ++i) {
-      Bytes b = batch(4, 1000, static_cast<uint64_t>(i), 50);
-      auto r = log->append_as_leader(b, LeaderEpoch(0));
-      ASSERT_TRUE(r.ok());
-      written.push_back({r->base_offset, r->last_offset, b});
-    }
-    ASSERT_TRUE(log->flush().ok());
+    ASSERT_NO_FATAL_FAILURE(write_flushed(*log, written));
     const fs::path file = log->segments_for_test().front()->file()->path();
     if (clean) {
       ASSERT_TRUE(log->close().ok());
@@ -273,13 +278,7 @@ TEST_F(CrashTest, a_batch_with_a_flipped_base_offset_after_damage_is_kept_and_ne
   c.segment_bytes = 1 << 20;
   auto log = create(c);
   std::vector<Written> written;
-  for (int i = 0; i < 30; ++i) {
-    Bytes b = batch(4, 1000, static_cast<uint64_t>(i), 50);
-    auto r = log->append_as_leader(b, LeaderEpoch(0));
-    ASSERT_TRUE(r.ok());
-    written.push_back({r->base_offset, r->last_offset, b});
-  }
-  ASSERT_TRUE(log->flush().ok());
+  ASSERT_NO_FATAL_FAILURE(write_flushed(*log, written));
   const fs::path file = log->segments_for_test().front()->file()->path();
   log.reset();  // crash
   const uint64_t size = fs::file_size(file);
