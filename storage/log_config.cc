@@ -2,6 +2,9 @@
 #include "common/parse.h"
 
 #include <charconv>
+#include <cstdlib>
+#include <tuple>
+#include <utility>
 
 namespace ferry::storage {
 
@@ -13,6 +16,30 @@ Result<int64_t> parse_long(const std::string& key, const std::string& value) {
     return Error(ErrorCode::INVALID_CONFIG, fmt::format("{}: '{}' is not an integer", key, value));
   }
   return *out;
+}
+
+// "delete", "compact", "compact,delete" (any order, spaces allowed): (delete, compact).
+Result<std::pair<bool, bool>> parse_cleanup_policy(const std::string& value) {
+  bool del = false;
+  bool compact = false;
+  size_t start = 0;
+  while (start <= value.size()) {
+    size_t comma = value.find(',', start);
+    if (comma == std::string::npos) comma = value.size();
+    std::string item = value.substr(start, comma - start);
+    item.erase(0, item.find_first_not_of(' '));
+    item.erase(item.find_last_not_of(' ') + 1);
+    if (item == "delete") {
+      del = true;
+    } else if (item == "compact") {
+      compact = true;
+    } else {
+      return Error(ErrorCode::INVALID_CONFIG,
+                   fmt::format("cleanup.policy: '{}' is not delete or compact", item));
+    }
+    start = comma + 1;
+  }
+  return std::make_pair(del, compact);
 }
 
 }  // namespace
@@ -32,6 +59,20 @@ Result<LogConfig> LogConfig::with_overrides(
       }
       continue;
     }
+    if (key == "cleanup.policy") {
+      FERRY_ASSIGN_OR_RETURN(std::tie(c.delete_policy, c.compact_policy),
+                             parse_cleanup_policy(value));
+      continue;
+    }
+    if (key == "min.cleanable.dirty.ratio") {
+      char* end = nullptr;
+      c.min_cleanable_dirty_ratio = std::strtod(value.c_str(), &end);
+      if (value.empty() || end != value.c_str() + value.size()) {
+        return Error(ErrorCode::INVALID_CONFIG,
+                     fmt::format("{}: '{}' is not a number", key, value));
+      }
+      continue;
+    }
     FERRY_ASSIGN_OR_RETURN(const int64_t v, parse_long(key, value));
     if (key == "segment.bytes") {
       c.segment_bytes = v;
@@ -45,6 +86,12 @@ Result<LogConfig> LogConfig::with_overrides(
       c.max_message_bytes = static_cast<int32_t>(v);
     } else if (key == "index.interval.bytes") {
       c.index_interval_bytes = static_cast<int32_t>(v);
+    } else if (key == "delete.retention.ms") {
+      c.delete_retention_ms = v;
+    } else if (key == "min.compaction.lag.ms") {
+      c.min_compaction_lag_ms = v;
+    } else if (key == "max.compaction.lag.ms") {
+      c.max_compaction_lag_ms = v;
     } else {
       return Error(ErrorCode::INVALID_CONFIG, fmt::format("unknown log config key '{}'", key));
     }
@@ -70,6 +117,20 @@ Status LogConfig::validate() const {
   }
   if (index_interval_bytes < 0) {
     return Error(ErrorCode::INVALID_CONFIG, "index.interval.bytes must be >= 0");
+  }
+  if (!(min_cleanable_dirty_ratio >= 0 && min_cleanable_dirty_ratio <= 1)) {
+    return Error(ErrorCode::INVALID_CONFIG, "min.cleanable.dirty.ratio must be in [0, 1]");
+  }
+  if (delete_retention_ms < 0 || min_compaction_lag_ms < 0 || max_compaction_lag_ms < 1) {
+    return Error(ErrorCode::INVALID_CONFIG,
+                 "delete.retention.ms and min.compaction.lag.ms must be >= 0, "
+                 "max.compaction.lag.ms >= 1");
+  }
+  // Kafka's LogConfig.validate: a minimum lag above the maximum can never be honoured.
+  if (min_compaction_lag_ms > max_compaction_lag_ms) {
+    return Error(ErrorCode::INVALID_CONFIG,
+                 fmt::format("min.compaction.lag.ms {} is above max.compaction.lag.ms {}",
+                             min_compaction_lag_ms, max_compaction_lag_ms));
   }
   return ok_status();
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <string>
 
@@ -27,6 +28,19 @@ struct LogConfig {
   TimestampType message_timestamp_type = TimestampType::kCreateTime;
   // index.interval.bytes: bytes of log between two offset-index entries.
   int32_t index_interval_bytes = 4096;
+
+  // cleanup.policy: "delete" (retention removes old segments), "compact" (the cleaner keeps the
+  // latest record per key), or both. A compact-only log is never retained by time or size.
+  bool delete_policy = true;
+  bool compact_policy = false;
+  // min.cleanable.dirty.ratio: clean once dirty bytes / (clean + dirty) exceeds this.
+  double min_cleanable_dirty_ratio = 0.5;
+  // delete.retention.ms: how long a tombstone survives once a clean has seen it (KIP-534).
+  int64_t delete_retention_ms = 86400000;
+  // min.compaction.lag.ms / max.compaction.lag.ms (KIP-58, KIP-354): records younger than the
+  // minimum are never cleaned; a dirty segment older than the maximum forces a clean.
+  int64_t min_compaction_lag_ms = 0;
+  int64_t max_compaction_lag_ms = INT64_MAX;
 
   // Ferry's own (not Kafka keys): decompress compressed batches on append to check their
   // records (Kafka always does); and the decompression bound used for it.

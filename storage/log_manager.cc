@@ -23,6 +23,7 @@ LogManager::LogManager(std::vector<fs::path> log_dirs, LogConfig default_config,
 }
 
 LogManager::~LogManager() {
+  stop_cleaners();
   stop_flusher();
 }
 
@@ -203,6 +204,7 @@ Status LogManager::checkpoint_all() {
 }
 
 Status LogManager::close_all() {
+  stop_cleaners();
   stop_flusher();
   std::optional<Error> first_error;
   for (const auto& tp : partitions()) {
@@ -213,6 +215,33 @@ Status LogManager::close_all() {
   }
   if (first_error) return *first_error;
   return ok_status();
+}
+
+void LogManager::start_cleaners(const CleanerOptions& options) {
+  std::lock_guard lock(cleaners_mu_);
+  if (!cleaners_.empty()) return;
+  for (const auto& dir : log_dirs_) {
+    auto cleaner = std::make_unique<LogCleaner>(options, clock_, [this, dir] {
+      std::vector<std::shared_ptr<PartitionLog>> mine;
+      std::lock_guard logs_lock(mu_);
+      for (const auto& [tp, log] : logs_) {
+        std::error_code ec;
+        if (std::filesystem::equivalent(log->dir().parent_path(), dir, ec)) mine.push_back(log);
+      }
+      return mine;
+    });
+    cleaner->start();
+    cleaners_.push_back(std::move(cleaner));
+  }
+}
+
+void LogManager::stop_cleaners() {
+  std::vector<std::unique_ptr<LogCleaner>> cleaners;
+  {
+    std::lock_guard lock(cleaners_mu_);
+    cleaners.swap(cleaners_);
+  }
+  cleaners.clear();  // each joins its thread
 }
 
 void LogManager::start_flusher(int threads) {

@@ -10,8 +10,9 @@
 //
 // No global state and no clock reads of its own: time comes from `now_ms` arguments and the
 // injected Clock. The only threads are the optional flusher's (start_flusher), which run
-// PartitionLog::flush() for partitions handed to request_flush(); group commit happens inside
-// each log, so a flusher thread per disk is plenty.
+// PartitionLog::flush() for partitions handed to request_flush() (group commit happens inside
+// each log, so a flusher thread per disk is plenty), and the optional cleaners'
+// (start_cleaners, one per log dir).
 //
 // Thread-safety: every method is thread-safe. open_all() runs before the others.
 #pragma once
@@ -29,6 +30,7 @@
 
 #include "common/clock.h"
 #include "common/error.h"
+#include "storage/log_cleaner.h"
 #include "storage/partition_log.h"
 
 namespace ferry::storage {
@@ -84,6 +86,11 @@ class LogManager {
   // deterministic replication simulation).
   size_t flush_queued();
 
+  // Background compaction: one LogCleaner thread per log dir, over that dir's partitions.
+  // Stopped by stop_cleaners(), close_all() and the destructor.
+  void start_cleaners(const CleanerOptions& options);
+  void stop_cleaners();
+
  private:
   void flusher_loop();
   std::filesystem::path pick_dir_locked() const;
@@ -106,6 +113,9 @@ class LogManager {
   std::unordered_set<PartitionLog*> flush_queued_;
   bool flusher_stop_ = false;
   std::vector<std::thread> flushers_;
+
+  std::mutex cleaners_mu_;
+  std::vector<std::unique_ptr<LogCleaner>> cleaners_;
 };
 
 }  // namespace ferry::storage

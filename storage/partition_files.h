@@ -11,6 +11,8 @@
 //     replication-offset-checkpoint     same format: the replica's high watermark (Kafka keeps it
 //                                       per log dir under the same name)
 //     clean-shutdown                  marker, present only between close() and the next open()
+//     cleaner-offset-checkpoint       same format: compaction's first dirty offset
+//     cleaner-swap, cleaning/         a compaction swap in progress (partition_log_compaction.cc)
 //
 // Kafka keeps the recovery-point and log-start checkpoints once per log dir, one line per
 // partition. Ferry keeps one per partition, in the same text format, so a partition directory is
@@ -40,6 +42,11 @@ inline constexpr std::string_view kRecoveryPointFile = "recovery-point-offset-ch
 inline constexpr std::string_view kLogStartOffsetFile = "log-start-offset-checkpoint";
 inline constexpr std::string_view kReplicationOffsetFile = "replication-offset-checkpoint";
 inline constexpr std::string_view kCleanShutdownFile = "clean-shutdown";
+// Compaction: where the next pass's dirty part starts (Kafka's cleaner-offset-checkpoint,
+// per partition here); its presence also marks a log that may hold offset gaps.
+inline constexpr std::string_view kCleanerOffsetFile = "cleaner-offset-checkpoint";
+// Compaction: "<base> <end>\n" while a cleaned segment replaces the segments in [base, end).
+inline constexpr std::string_view kCleanerSwapFile = "cleaner-swap";
 
 // One-entry offset checkpoint (Kafka's OffsetCheckpointFile format).
 Status write_offset_checkpoint(const std::filesystem::path& file, const TopicPartition& tp,

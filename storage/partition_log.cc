@@ -66,7 +66,7 @@ Status PartitionLog::roll_locked(int64_t now_ms) {
   const auto& active = segments_.back();
   FERRY_TRY(active->seal());
   FERRY_ASSIGN_OR_RETURN(auto next, Segment::create(dir_, active->next_offset(), now_ms));
-  next->set_index_interval_bytes(config_.index_interval_bytes);
+  configure_segment_locked(*next);
   logger("storage")->debug("[{}] rolled segment at offset {}", tp_.dir_name(), next->base_offset());
   segments_.push_back(std::move(next));
   // A new file's directory entry is durable only once the directory is fsynced: the next
@@ -86,8 +86,13 @@ Status PartitionLog::maybe_roll_locked(uint64_t bytes, int64_t record_count, int
                     size + bytes > static_cast<uint64_t>(INT32_MAX);
   // A segment reopened after a restart has no first-append time (-1) until its next append:
   // segment.ms then counts from there, rather than rolling every reopened segment at once.
+  // A compacted log rolls by max.compaction.lag.ms too, or its newest records would never
+  // become cleanable (Kafka's LogConfig.maxSegmentMs).
+  const int64_t segment_ms = config_.compact_policy
+                                 ? std::min(config_.segment_ms, config_.max_compaction_lag_ms)
+                                 : config_.segment_ms;
   const bool old =
-      active->first_append_ms() >= 0 && now_ms - active->first_append_ms() >= config_.segment_ms;
+      active->first_append_ms() >= 0 && now_ms - active->first_append_ms() >= segment_ms;
   const bool offsets_overflow =
       (active->next_offset() + (record_count - 1)) - active->base_offset() > INT32_MAX;
   if (full || old || offsets_overflow) return roll_locked(now_ms);
@@ -116,6 +121,23 @@ Result<AppendResult> PartitionLog::finish_append_locked(const std::vector<BatchI
 }
 
 namespace {
+// Kafka's LogValidator: a compacted topic only takes records with keys (the cleaner could never
+// tell which value of a keyless record is the latest).
+Status check_keyed(ByteSpan batches, const std::vector<BatchInfo>& infos, const LogConfig& config) {
+  for (const BatchInfo& b : infos) {
+    FERRY_ASSIGN_OR_RETURN(const DecodedRecords decoded,
+                           decode_records(RecordBatchView(batches.subspan(b.position, b.size)),
+                                          config.max_decompressed_bytes));
+    for (const Record& r : decoded.records) {
+      if (!r.key) {
+        return Error(ErrorCode::INVALID_RECORD,
+                     "Compacted topic cannot accept message without key in topic partition");
+      }
+    }
+  }
+  return ok_status();
+}
+
 Status check_sizes(const std::vector<BatchInfo>& infos, const LogConfig& config) {
   for (const BatchInfo& b : infos) {
     if (b.size > static_cast<uint64_t>(config.max_message_bytes)) {
@@ -150,6 +172,7 @@ Result<AppendResult> PartitionLog::append_as_leader(std::span<uint8_t> batches,
       return Error(ErrorCode::INVALID_RECORD, "clients are not allowed to write control batches");
     }
   }
+  if (config.compact_policy) FERRY_TRY(check_keyed(batches, infos, config));
   FERRY_TRY(check_sizes(infos, config));
   if (leader_epoch.value() < 0) {
     return Error(ErrorCode::INVALID_REQUEST, "leader append needs a leader epoch >= 0");
@@ -208,6 +231,7 @@ Result<AppendResult> PartitionLog::append_as_follower(ByteSpan batches) {
   // The leader validated the records (Kafka's appendAsFollower skips LogValidator too); the
   // header and CRC checks still catch damage on the way.
   options.validate_records = false;
+  options.allow_compacted = true;  // a compacted leader's batches (CRC still checked)
   FERRY_ASSIGN_OR_RETURN(std::vector<BatchInfo> infos, validate_batches(batches, options));
   const int64_t now_ms = clock_.wall_ms();
   std::lock_guard lock(mu_);
@@ -217,7 +241,8 @@ Result<AppendResult> PartitionLog::append_as_follower(ByteSpan batches) {
   LeaderEpochCache epochs = epochs_;
   int64_t records = 0;
   for (const BatchInfo& b : infos) {
-    if (b.base_offset != expected) {
+    // A compacted leader's log has gaps (GROUPS.md 5.9): offsets then only have to increase.
+    if (allow_gaps_ ? b.base_offset < expected : b.base_offset != expected) {
       return Error(ErrorCode::OFFSET_OUT_OF_RANGE,
                    fmt::format("follower append at offset {} but the log end is {}", b.base_offset,
                                expected));
@@ -286,7 +311,8 @@ Result<ReadResult> PartitionLog::read(Offset offset, uint64_t max_bytes,
         [](Offset o, const std::shared_ptr<Segment>& s) { return o < s->base_offset(); });
     FERRY_ASSERT(it != segments_.begin(), "offset {} below the first segment", offset);
     --it;
-    if (offset >= (*it)->next_offset()) {
+    // Past a segment's last batch: on to the next one (several, when compaction emptied some).
+    while (offset >= (*it)->next_offset() || (*it)->empty()) {
       // Offsets past a corrupt tail were lost: moving on to the next segment would hand the
       // reader a silent gap.
       if ((*it)->corrupt_tail()) {
@@ -401,6 +427,7 @@ Status PartitionLog::set_config(const LogConfig& config) {
   std::lock_guard lock(mu_);
   config_ = config;
   segments_.back()->set_index_interval_bytes(config.index_interval_bytes);
+  if (config.compact_policy) FERRY_TRY(enable_gaps_locked());
   return ok_status();
 }
 

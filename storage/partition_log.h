@@ -11,7 +11,8 @@
 //
 // OFFSETS. log_start_offset() <= durable_end_offset() ... log_end_offset(); offsets are assigned
 // once, contiguously (batch i+1 starts at batch i's last offset + 1), and never reused except
-// after truncate_to() removed them.
+// after truncate_to() removed them. Compaction (cleanup.policy=compact) removes records and whole
+// batches but never renumbers: a compacted log has gaps, and a follower of one copies them.
 //
 // DURABILITY. Everything below durable_end_offset() is on disk: every segment holding it was
 // fdatasync'ed after the data was written, and the directory was fsynced after any segment
@@ -226,6 +227,34 @@ class PartitionLog {
   // which the LogManager removes the directory. Parked callbacks get an error.
   void close_for_delete();
 
+  // ---- compaction (driven by the cleaner, log_cleaner.h) ----
+  // What a cleaning pass needs, captured under the log's lock.
+  struct CleanerView {
+    std::vector<std::shared_ptr<Segment>> segments;  // oldest first, the active one last
+    Offset log_start;
+    // min(high watermark, recovery point): nothing at or past it is cleaned (it could still be
+    // truncated away, or not yet be on disk).
+    Offset stable_end;
+    std::optional<Offset> checkpoint;  // cleaner-offset-checkpoint: where the dirty part starts
+    LogConfig config;
+    LeaderEpochCache epochs;
+  };
+  Result<CleanerView> cleaner_view() const;
+  // Where a pass stages its new segments before swapping them in: `<dir>/cleaning/`.
+  std::filesystem::path cleaning_dir() const { return dir_ / "cleaning"; }
+  // Replaces `old` (consecutive segments, oldest first, none of them the active one) with the
+  // segment staged in cleaning_dir() under old.front()'s base offset: its .log, .index and
+  // .timeindex written and fsynced, the staging directory fsynced. Crash-safe (see
+  // partition_log_compaction.cc): after a crash at any point open() finds either the old
+  // segments or the new one. Fails with KAFKA_STORAGE_ERROR, changing nothing, when `old` are
+  // no longer the log's segments (a truncation or retention got there first): the caller
+  // abandons the pass. `crash_point` (tests) is called after step 1 ("swap-committed") and step
+  // 2 ("swapped"); an error returned stops the swap there, as a crash would.
+  Status swap_in_cleaned(const std::vector<std::shared_ptr<Segment>>& old,
+                         const std::function<Status(std::string_view step)>& crash_point = nullptr);
+  // Persists where the next pass's dirty part starts.
+  Status set_cleaner_checkpoint(Offset first_dirty);
+
   // Test hook: the segments (oldest first).
   std::vector<std::shared_ptr<Segment>> segments_for_test() const;
 
@@ -254,6 +283,11 @@ class PartitionLog {
                               RecoveryReport& report);
   Status drop_segments_below_start(RecoveryReport& report);
   Status mark_failed(const Error& error);
+  // Compaction: gaps-tolerance of new segments, the "may hold gaps" marker, the swap's
+  // crash recovery (partition_log_compaction.cc).
+  void configure_segment_locked(Segment& segment) const;
+  Status enable_gaps_locked();
+  Status finish_interrupted_swap();
 
   const std::filesystem::path dir_;
   const TopicPartition tp_;
@@ -277,6 +311,9 @@ class PartitionLog {
   std::multimap<Offset, DurableCallback> waiters_;
   DurableListener listener_;
   uint64_t corruption_events_ = 0;
+  // Offsets may skip forward (Segment::allow_gaps): the log is compacted, or was, or copies a
+  // compacted leader. Persisted as the presence of the cleaner-offset-checkpoint file.
+  bool allow_gaps_ = false;
 
   std::atomic<int64_t> durable_{0};
   std::mutex flush_mu_;       // one fsync round at a time (group commit)

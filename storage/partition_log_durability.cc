@@ -285,6 +285,13 @@ Status PartitionLog::truncate_to(Offset end_offset) {
       }
       ++truncations_;
       if (epochs_.truncate_from_end(leo)) FERRY_TRY(persist_epochs_locked());
+      // Kafka's maybeTruncateCheckpoint: offsets from leo on will be new, dirty data.
+      if (allow_gaps_) {
+        const auto ckpt = read_offset_checkpoint(dir_ / kCleanerOffsetFile, tp_);
+        if (!ckpt.ok() || (ckpt->has_value() && **ckpt > leo)) {
+          FERRY_TRY(write_offset_checkpoint(dir_ / kCleanerOffsetFile, tp_, leo));
+        }
+      }
       fail_waiters_locked(
           leo, Error(ErrorCode::NOT_LEADER_OR_FOLLOWER, fmt::format("log truncated to {}", leo)),
           failed);
@@ -319,7 +326,7 @@ Status PartitionLog::truncate_fully_and_start_at(Offset start_offset) {
       failed_ = Error(ErrorCode::KAFKA_STORAGE_ERROR, fresh.error().message());
       return *failed_;
     }
-    (*fresh)->set_index_interval_bytes(config_.index_interval_bytes);
+    configure_segment_locked(**fresh);
     segments_.push_back(std::move(*fresh));
     dir_dirty_ = true;
     log_start_ = start_offset;
@@ -327,6 +334,8 @@ Status PartitionLog::truncate_fully_and_start_at(Offset start_offset) {
     durable_.store(start_offset.value());
     durable_segment_base_ = start_offset;
     ++truncations_;
+    if (allow_gaps_)
+      FERRY_TRY(write_offset_checkpoint(dir_ / kCleanerOffsetFile, tp_, start_offset));
     epochs_.clear();
     FERRY_TRY(persist_epochs_locked());
     fail_waiters_locked(

@@ -64,8 +64,9 @@ Result<std::shared_ptr<PartitionLog>> PartitionLog::create(const fs::path& log_d
   if (!topic_id.empty()) FERRY_TRY(write_partition_metadata(dir, topic_id));
   std::shared_ptr<PartitionLog> log(new PartitionLog(dir, tp, config, clock));
   FERRY_ASSIGN_OR_RETURN(auto segment, Segment::create(dir, Offset(0), clock.wall_ms()));
-  segment->set_index_interval_bytes(config.index_interval_bytes);
+  log->configure_segment_locked(*segment);
   log->segments_.push_back(std::move(segment));
+  if (config.compact_policy) FERRY_TRY(log->enable_gaps_locked());
   log->topic_id_ = std::string(topic_id);
   // An empty epoch checkpoint from the start: without one, open() would scan every segment to
   // rebuild the cache.
@@ -94,6 +95,9 @@ Result<std::shared_ptr<PartitionLog>> PartitionLog::open(const fs::path& dir,
 
 Status PartitionLog::recover(RecoveryReport& report) {
   remove_temp_files(dir_);
+  FERRY_TRY(finish_interrupted_swap());
+  std::error_code exists_ec;
+  allow_gaps_ = fs::exists(dir_ / kCleanerOffsetFile, exists_ec);
   FERRY_ASSIGN_OR_RETURN(const auto topic_id, read_partition_metadata(dir_));
   topic_id_ = topic_id.value_or("");
   auto start = read_offset_checkpoint(dir_ / kLogStartOffsetFile, tp_);
@@ -167,6 +171,7 @@ Status PartitionLog::recover(RecoveryReport& report) {
     const Offset restart = log_start_;
     return truncate_fully_and_start_at(restart);
   }
+  if (config_.compact_policy) FERRY_TRY(enable_gaps_locked());
   logger("storage")->info("[{}] opened: log start {} end {} ({} segments, {} scanned{})",
                           tp_.dir_name(), log_start_, leo, segments_.size(),
                           report.segments_scanned, report.clean_shutdown ? ", clean shutdown" : "");
@@ -178,12 +183,12 @@ Status PartitionLog::recover_segments(const std::optional<CleanShutdownMarker>& 
   FERRY_ASSIGN_OR_RETURN(const std::vector<Offset> bases, list_segments(dir_));
   for (const Offset base : bases) {
     FERRY_ASSIGN_OR_RETURN(auto s, Segment::open(dir_, base));
-    s->set_index_interval_bytes(config_.index_interval_bytes);
+    configure_segment_locked(*s);
     segments_.push_back(std::move(s));
   }
   if (segments_.empty()) {
     FERRY_ASSIGN_OR_RETURN(auto s, Segment::create(dir_, Offset(0), clock_.wall_ms()));
-    s->set_index_interval_bytes(config_.index_interval_bytes);
+    configure_segment_locked(*s);
     segments_.push_back(std::move(s));
     return ok_status();
   }
@@ -285,7 +290,7 @@ Status PartitionLog::classify_bad_regions(const std::vector<std::optional<Segmen
       segments_.pop_back();
     }
     FERRY_ASSIGN_OR_RETURN(auto next, Segment::create(dir_, end, clock_.wall_ms()));
-    next->set_index_interval_bytes(config_.index_interval_bytes);
+    configure_segment_locked(*next);
     segments_.push_back(std::move(next));
   }
   for (const auto& c : report.corruptions) {
@@ -300,7 +305,8 @@ Status PartitionLog::classify_bad_regions(const std::vector<std::optional<Segmen
                    fmt::format("segment {} ends at offset {} past the next segment's base {}",
                                segments_[i]->file()->path().string(), end, next));
     }
-    if (end < next && !segments_[i]->corrupt_tail()) {
+    // In a compacted log a segment may end (its last batch removed) before the next begins.
+    if (end < next && !segments_[i]->corrupt_tail() && !allow_gaps_) {
       segments_[i]->set_corrupt_tail(true);
       report.corruptions.push_back({segments_[i]->file()->path(), segments_[i]->size(),
                                     segments_[i]->size(),

@@ -116,12 +116,23 @@ Result<RecordBatchView> parse_batch_header(ByteSpan data) {
 
 namespace {
 
-Status check_header_fields(RecordBatchView batch) {
+Status check_header_fields(RecordBatchView batch, bool allow_compacted) {
   if (batch.compression_id() > static_cast<int>(CompressionType::kZstd)) {
     return Error(ErrorCode::UNSUPPORTED_COMPRESSION_TYPE,
                  fmt::format("unknown compression codec id {}", batch.compression_id()));
   }
   const int32_t count = batch.records_count();
+  if (allow_compacted) {
+    // The cleaner keeps a batch's base and last offset but removes records from it (GROUPS.md
+    // 5.4), so fewer records than the offset span, and possibly none.
+    if (count < 0 || batch.last_offset_delta() < 0 ||
+        static_cast<int64_t>(count) > int64_t{batch.last_offset_delta()} + 1) {
+      return Error(ErrorCode::INVALID_RECORD,
+                   fmt::format("RecordsCount {} does not fit LastOffsetDelta {}", count,
+                               batch.last_offset_delta()));
+    }
+    return ok_status();
+  }
   if (count <= 0) {
     return Error(ErrorCode::INVALID_RECORD, fmt::format("invalid RecordsCount {}", count));
   }
@@ -144,7 +155,7 @@ Status validate_batch(RecordBatchView batch, const BatchValidationOptions& optio
         ErrorCode::CORRUPT_MESSAGE,
         fmt::format("CRC mismatch: stored 0x{:08x}, computed 0x{:08x}", batch.crc(), computed));
   }
-  FERRY_TRY(check_header_fields(batch));
+  FERRY_TRY(check_header_fields(batch, options.allow_compacted));
   if (options.validate_records &&
       (batch.compression() == CompressionType::kNone || options.validate_compressed)) {
     FERRY_ASSIGN_OR_RETURN(DecodedRecords decoded,
@@ -230,14 +241,19 @@ int64_t wrapping_add(int64_t a, int64_t b) {
   return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
 }
 
-bool read_record(ByteReader& r, RecordBatchView batch, int32_t index, Record& out) {
+// `min_delta`: the previous record's offset delta + 1 (advanced here). Deltas strictly increase up
+// to the batch's LastOffsetDelta; with RecordsCount == LastOffsetDelta + 1 (checked for produced
+// batches) that means exactly 0, 1, 2, ... as Kafka's LogValidator requires, while a compacted
+// batch may skip deltas.
+bool read_record(ByteReader& r, RecordBatchView batch, int64_t& min_delta, Record& out) {
   const int32_t length = r.varint();
   if (!r.ok() || length < 0 || static_cast<size_t>(length) > r.remaining()) return false;
   ByteReader body(r.bytes(static_cast<size_t>(length)));
   out.attributes = body.i8();
   const int64_t timestamp_delta = body.varlong();
   const int32_t offset_delta = body.varint();
-  if (offset_delta != index) return false;  // Kafka's LogValidator: deltas must be 0, 1, 2, ...
+  if (offset_delta < min_delta || offset_delta > batch.last_offset_delta()) return false;
+  min_delta = int64_t{offset_delta} + 1;
   out.offset = Offset(wrapping_add(batch.base_offset().value(), offset_delta));
   out.timestamp = batch.timestamp_type() == TimestampType::kLogAppendTime
                       ? batch.max_timestamp()
@@ -280,8 +296,10 @@ Result<DecodedRecords> decode_records(RecordBatchView batch, size_t max_decompre
   }
   out.records.resize(static_cast<size_t>(count));
   ByteReader r(region);
+  int64_t min_delta = 0;
   for (int32_t i = 0; i < count; ++i) {
-    if (!read_record(r, batch, i, out.records[static_cast<size_t>(i)])) {
+    Record& rec = out.records[static_cast<size_t>(i)];
+    if (!read_record(r, batch, min_delta, rec)) {
       return Error(ErrorCode::INVALID_RECORD,
                    fmt::format("record {} of {} is malformed", i, count));
     }

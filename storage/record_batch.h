@@ -38,7 +38,9 @@
 //     ProduceRequest.validateRecords rejects legacy batches in produce v3+ with
 //     InvalidRecordException, which is INVALID_RECORD since Kafka 2.5), RecordsCount <= 0 or
 //     inconsistent with LastOffsetDelta, records that do not parse, a record count different
-//     from RecordsCount, offset deltas that are not 0, 1, 2, ... (Kafka's LogValidator).
+//     from RecordsCount, offset deltas that are not 0, 1, 2, ... (Kafka's LogValidator); a
+//     compacted batch (BatchValidationOptions::allow_compacted) may have fewer records than its
+//     offset span, at strictly increasing deltas.
 //   * UNSUPPORTED_COMPRESSION_TYPE: compression codec id 5..7.
 //
 // Thread-safety: everything here is a pure function of its arguments (no shared state).
@@ -171,6 +173,9 @@ struct BatchValidationOptions {
   bool validate_compressed = true;
   // Refuse a batch whose records decompress to more than this (CORRUPT_MESSAGE).
   size_t max_decompressed_bytes = 64u << 20;
+  // Accept what log compaction leaves (stored and replicated batches of a compacted log):
+  // RecordsCount from 0 to LastOffsetDelta + 1, offset deltas with gaps. Produce never does.
+  bool allow_compacted = false;
 };
 
 // Checks the header of the batch at the start of `data` without touching its body: at least

@@ -32,14 +32,16 @@ RetentionPlan plan_retention(const std::vector<SegmentMeta>& segments, const Log
     if (n > 0 && plan.reason == RetentionReason::kNone) plan.reason = reason;
     done += n;
   };
-  if (config.retention_ms >= 0) {
+  // A compact-only log keeps its segments (Kafka's UnifiedLog.deleteOldSegments): the cleaner
+  // decides what goes; only the log start rule still applies.
+  if (config.delete_policy && config.retention_ms >= 0) {
     record(deletable_prefix(segments, done, high_watermark,
                             [&](const SegmentMeta& s, bool) {
                               return now_ms - s.largest_timestamp_ms > config.retention_ms;
                             }),
            RetentionReason::kTime);
   }
-  if (config.retention_bytes >= 0) {
+  if (config.delete_policy && config.retention_bytes >= 0) {
     // Segments the time pass deletes no longer count toward the log's size.
     int64_t total = 0;
     for (size_t i = done; i < segments.size(); ++i) {

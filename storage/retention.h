@@ -6,8 +6,9 @@
 //  * a segment may go only when its whole range is below the high watermark (the next
 //    segment's base, or the log end for the last, is <= hw) and it is not the last segment
 //    while empty; the last (active) segment may go (the log then rolls a new empty one);
-//  * retention.ms (>= 0): now - largest_timestamp > retention.ms;
-//  * retention.bytes (>= 0): while (total size - retention.bytes) >= the segment's size;
+//  * retention.ms (>= 0, cleanup.policy has delete): now - largest_timestamp > retention.ms;
+//  * retention.bytes (>= 0, cleanup.policy has delete): while (total size - retention.bytes) >= the
+//  segment's size;
 //  * log start: a segment whose next segment starts at or below the log start offset
 //    (after delete_records).
 // The three passes run in that order, each continuing where the previous one stopped.

@@ -67,16 +67,17 @@ void VerifiedRanges::truncate(uint64_t end) {
 }
 
 Status check_stored_batch(RecordBatchView batch, std::optional<Offset> expected_base,
-                          const LeaderEpochCache& epochs) {
+                          const LeaderEpochCache& epochs, bool gaps) {
   BatchValidationOptions shallow;
   shallow.validate_records = false;
+  shallow.allow_compacted = gaps;
   FERRY_TRY(validate_batch(batch, shallow));
   // BaseOffset and PartitionLeaderEpoch are outside the CRC: the offset chain and the epoch
   // cache are the only checks that catch damage to them.
-  if (expected_base && batch.base_offset() != *expected_base) {
+  if (expected_base && !chains(batch.base_offset(), *expected_base, gaps)) {
     return Error(ErrorCode::CORRUPT_MESSAGE,
-                 fmt::format("batch has base offset {} where {} was expected", batch.base_offset(),
-                             *expected_base));
+                 fmt::format("batch has base offset {} where {}{} was expected",
+                             batch.base_offset(), gaps ? "at least " : "", *expected_base));
   }
   const auto epoch = epochs.epoch_for_offset(batch.base_offset());
   if (epoch && *epoch != batch.partition_leader_epoch()) {

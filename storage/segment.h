@@ -5,8 +5,9 @@
 //   00000000000000001500.log   batches [1500, next_offset), the first one's BaseOffset == 1500
 //
 // Invariants of a segment's valid content: batch i+1 starts where batch i ends, its BaseOffset
-// is batch i's last offset + 1, its leader epoch matches the leader-epoch cache, and every CRC
-// matches. Positions fit in int32 (segments never reach 2 GiB).
+// is batch i's last offset + 1 (or larger in a compacted log, allow_gaps()), its leader epoch
+// matches the leader-epoch cache, and every CRC matches. Positions fit in int32 (segments never
+// reach 2 GiB).
 //
 // Verification: bytes written by this process were validated before the write; bytes found on
 // disk are trusted only once checked. A segment keeps the set of byte ranges it has verified
@@ -126,6 +127,11 @@ class Segment {
   // at this segment's end, kept because later segments hold valid data).
   bool corrupt_tail() const { return corrupt_tail_.load(); }
   void set_corrupt_tail(bool v) { corrupt_tail_.store(v); }
+  // Offsets may skip forward between batches and a segment's first batch may start after its
+  // base offset: the log is (or was) compacted, or a follower copied a compacted leader's log.
+  // Every offset-chain check then only asks for increasing offsets.
+  bool allow_gaps() const { return allow_gaps_.load(); }
+  void set_allow_gaps(bool v) { allow_gaps_.store(v); }
 
   int64_t max_timestamp() const;
   // Last offset of the first batch that reached max_timestamp().
@@ -218,6 +224,7 @@ class Segment {
   std::atomic<uint64_t> size_{0};
   std::atomic<int64_t> next_offset_;
   std::atomic<bool> corrupt_tail_{false};
+  std::atomic<bool> allow_gaps_{false};
   std::atomic<uint64_t> synced_{0};
   std::atomic<bool> indexes_dirty_{false};
 
@@ -235,8 +242,9 @@ class Segment {
 };
 
 // Checks one batch found on disk: shape, CRC, header fields, and (when the cache covers its
-// offset) its leader epoch. `expected_base` (if set) must equal its BaseOffset.
+// offset) its leader epoch. `expected_base` (if set) must equal its BaseOffset, or with `gaps`
+// (a log compaction may have left gaps in) be at most its BaseOffset.
 Status check_stored_batch(RecordBatchView batch, std::optional<Offset> expected_base,
-                          const LeaderEpochCache& epochs);
+                          const LeaderEpochCache& epochs, bool gaps);
 
 }  // namespace ferry::storage

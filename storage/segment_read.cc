@@ -30,7 +30,7 @@ Result<Segment::Located> Segment::locate_once(Offset offset, uint64_t size_limit
   while (pos < size_limit) {
     const auto h = sane_header_at(r, pos);
     if (!r.status().ok()) return r.status().error();
-    if (!continues_walk(h, prev_last, entry, base_offset_)) {
+    if (!continues_walk(h, prev_last, entry, base_offset_, allow_gaps())) {
       if (!prev_last && entry) *index_mismatch = true;
       return cannot_locate(offset, *file_, pos);
     }
@@ -66,7 +66,8 @@ Result<Bytes> Segment::read_verified(uint64_t position, uint64_t length,
   std::optional<Offset> expected;
   while (pos < length) {
     auto parsed = parse_batch_header(ByteSpan(data).subspan(pos));
-    Status ok = parsed.ok() ? check_stored_batch(*parsed, expected, epochs) : parsed.error();
+    Status ok =
+        parsed.ok() ? check_stored_batch(*parsed, expected, epochs, allow_gaps()) : parsed.error();
     if (parsed.ok() && ok.ok() && parsed->size_bytes() < L::kHeaderSize) {
       ok = Error(ErrorCode::CORRUPT_MESSAGE, "batch shorter than its header");
     }
@@ -120,7 +121,7 @@ Result<SegmentSlice> Segment::read(Offset offset, uint64_t max_bytes, Offset max
   while (pos < size_limit) {
     const auto h = sane_header_at(r, pos);
     if (!r.status().ok()) return r.status().error();
-    if (!h || (prev_last && h->base_offset() != *prev_last + 1)) break;
+    if (!h || (prev_last && !chains(h->base_offset(), *prev_last + 1, allow_gaps()))) break;
     if (h->last_offset() >= max_offset_exclusive) break;
     const uint64_t size = h->size_bytes();
     // KIP-74: the first batch goes whole even past max_bytes, so a consumer always progresses.
@@ -169,7 +170,7 @@ Result<std::optional<TimestampOffset>> Segment::first_record_at_or_after(
   while (pos < size_limit) {
     const auto h = sane_header_at(r, pos);
     if (!r.status().ok()) return r.status().error();
-    if (!h || (prev_last && h->base_offset() != *prev_last + 1)) {
+    if (!h || (prev_last && !chains(h->base_offset(), *prev_last + 1, allow_gaps()))) {
       return cannot_locate(prev_last ? *prev_last + 1 : min_offset, *file_, pos);
     }
     const uint64_t size = h->size_bytes();

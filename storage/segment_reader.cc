@@ -35,11 +35,12 @@ std::optional<RecordBatchView> sane_header_at(ChunkReader& reader, uint64_t pos)
 }
 
 bool continues_walk(const std::optional<RecordBatchView>& h, std::optional<Offset> prev_last,
-                    const std::optional<OffsetEntry>& entry, Offset base) {
+                    const std::optional<OffsetEntry>& entry, Offset base, bool gaps) {
   if (!h) return false;
-  if (prev_last) return h->base_offset() == *prev_last + 1;
+  if (prev_last) return chains(h->base_offset(), *prev_last + 1, gaps);
+  // An index entry names a batch's last offset (compaction keeps batches' last offsets).
   if (entry) return h->base_offset() <= entry->offset && entry->offset <= h->last_offset();
-  return h->base_offset() == base;
+  return chains(h->base_offset(), base, gaps);
 }
 
 }  // namespace ferry::storage

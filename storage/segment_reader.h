@@ -35,10 +35,16 @@ class ChunkReader {
 // >= 49, the batch ends at or before the reader's limit, magic 2, LastOffsetDelta >= 0.
 std::optional<RecordBatchView> sane_header_at(ChunkReader& reader, uint64_t pos);
 
+// Whether a batch with base offset `base` may stand where offset `expected` is due: exactly
+// there, or, in a log compaction may have left gaps in (`gaps`), anywhere after it.
+inline bool chains(Offset base, Offset expected, bool gaps) {
+  return gaps ? base >= expected : base == expected;
+}
+
 // Whether header `h` continues a header walk. The first header (`prev_last` empty) must hold
 // the offset of the index `entry` the walk started from, or start the segment at `base` when
-// the walk started at byte 0; every later one must start right after `prev_last`.
+// the walk started at byte 0; every later one must start right after `prev_last` (see chains()).
 bool continues_walk(const std::optional<RecordBatchView>& h, std::optional<Offset> prev_last,
-                    const std::optional<OffsetEntry>& entry, Offset base);
+                    const std::optional<OffsetEntry>& entry, Offset base, bool gaps);
 
 }  // namespace ferry::storage

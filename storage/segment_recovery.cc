@@ -57,18 +57,21 @@ struct BatchFacts {
 
 // A fully valid batch at `pos` whose base offset is exactly `expected`.
 std::optional<BatchFacts> valid_batch_at(ChunkReader& r, uint64_t pos, Offset segment_base,
-                                         Offset expected, const LeaderEpochCache& epochs) {
+                                         Offset expected, const LeaderEpochCache& epochs,
+                                         bool gaps) {
   const auto h = sane_header_at(r, pos);
   if (!h) return std::nullopt;
   const BatchFacts f{h->base_offset(), h->last_offset(), h->max_timestamp(),
                      h->partition_leader_epoch(), h->size_bytes()};
-  if (f.base != expected) return std::nullopt;
+  if (!chains(f.base, expected, gaps)) return std::nullopt;
   // Index entries hold int32 relative offsets (Kafka's LogSegment.recover: ensureOffsetInRange)
   // and int32 positions, so a batch beyond either cannot belong to this segment.
   if (f.last - segment_base > INT32_MAX || pos + f.size > INT32_MAX) return std::nullopt;
   const ByteSpan bytes = r.get(pos, static_cast<size_t>(f.size));
   if (bytes.size() != f.size) return std::nullopt;
-  if (!check_stored_batch(RecordBatchView(bytes), std::nullopt, epochs).ok()) return std::nullopt;
+  if (!check_stored_batch(RecordBatchView(bytes), std::nullopt, epochs, gaps).ok()) {
+    return std::nullopt;
+  }
   return f;
 }
 
@@ -79,22 +82,26 @@ std::optional<BatchFacts> valid_batch_at(ChunkReader& r, uint64_t pos, Offset se
 // each length landing on the next header, up to a valid batch at exactly the offset reached.
 // Anything else leaves no way to place what follows: the caller treats it as a bad tail.
 std::optional<SegmentHole> skip_bad_batches(ChunkReader& r, uint64_t pos, Offset segment_base,
-                                            Offset expected, const LeaderEpochCache& epochs) {
+                                            Offset expected, const LeaderEpochCache& epochs,
+                                            bool gaps) {
   const uint64_t limit = r.limit();
   SegmentHole hole{pos, pos, expected};
   while (hole.to < limit && r.status().ok()) {
     const auto h = sane_header_at(r, hole.to);
-    if (!h || h->base_offset() != hole.next || h->last_offset() - segment_base > INT32_MAX) break;
+    if (!h || !chains(h->base_offset(), hole.next, gaps) ||
+        h->last_offset() - segment_base > INT32_MAX) {
+      break;
+    }
     hole.to += h->size_bytes();
     hole.next = h->last_offset() + 1;
-    if (valid_batch_at(r, hole.to, segment_base, hole.next, epochs)) return hole;
+    if (valid_batch_at(r, hole.to, segment_base, hole.next, epochs, gaps)) return hole;
   }
   return std::nullopt;
 }
 
 // Whether a valid batch with a base offset >= min_base starts anywhere at or after `from`.
 bool any_valid_batch_from(ChunkReader& r, uint64_t from, Offset segment_base, Offset min_base,
-                          const LeaderEpochCache& epochs) {
+                          const LeaderEpochCache& epochs, bool gaps) {
   const uint64_t limit = r.limit();
   // Every byte: after damage the batch boundaries are unknown, and calling valid data a torn
   // tail would truncate it. The magic byte filters most positions cheaply.
@@ -103,7 +110,7 @@ bool any_valid_batch_from(ChunkReader& r, uint64_t from, Offset segment_base, Of
     if (h.size() != L::kHeaderSize || h[L::kMagic] != kMagicV2) continue;
     const auto v = sane_header_at(r, q);
     if (v && v->base_offset() >= min_base &&
-        valid_batch_at(r, q, segment_base, v->base_offset(), epochs)) {
+        valid_batch_at(r, q, segment_base, v->base_offset(), epochs, gaps)) {
       return true;
     }
   }
@@ -134,9 +141,10 @@ Result<SegmentScan> Segment::scan(const LeaderEpochCache& epochs) {
   uint64_t pos = 0;
   Offset expected = base_offset_;
   bool force = false;
+  const bool gaps = allow_gaps();
   std::optional<LeaderEpoch> prev_epoch;
   while (pos < size) {
-    const auto f = valid_batch_at(r, pos, base_offset_, expected, epochs);
+    const auto f = valid_batch_at(r, pos, base_offset_, expected, epochs, gaps);
     if (!r.status().ok()) return r.status().error();
     if (f) {
       ib.add(f->base, f->last, f->max_ts, pos, f->size, force);
@@ -149,11 +157,12 @@ Result<SegmentScan> Segment::scan(const LeaderEpochCache& epochs) {
       force = false;
       continue;
     }
-    const auto hole = skip_bad_batches(r, pos, base_offset_, expected, epochs);
+    const auto hole = skip_bad_batches(r, pos, base_offset_, expected, epochs, gaps);
     if (!r.status().ok()) return r.status().error();
     if (!hole) {
       out.bad_tail_from = pos;
-      out.bad_tail_holds_batches = any_valid_batch_from(r, pos + 1, base_offset_, expected, epochs);
+      out.bad_tail_holds_batches =
+          any_valid_batch_from(r, pos + 1, base_offset_, expected, epochs, gaps);
       if (!r.status().ok()) return r.status().error();
       break;
     }
@@ -184,7 +193,7 @@ Result<bool> Segment::walk_tail_locked(uint64_t limit) {
   while (pos < limit) {
     const auto h = sane_header_at(r, pos);
     if (!r.status().ok()) return r.status().error();
-    if (!continues_walk(h, prev_last, entry, base_offset_)) {
+    if (!continues_walk(h, prev_last, entry, base_offset_, allow_gaps())) {
       if (!prev_last && entry) return false;  // the index entry does not match: rebuild
       clean = false;
       break;
@@ -235,7 +244,7 @@ Result<bool> Segment::rebuild_indexes_locked(uint64_t limit) {
     }
     const auto h = sane_header_at(r, pos);
     if (!r.status().ok()) return r.status().error();
-    if (!h || h->base_offset() != expected) {
+    if (!h || !chains(h->base_offset(), expected, allow_gaps())) {
       clean = false;
       break;
     }
