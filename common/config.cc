@@ -146,9 +146,13 @@ Status validate_value(const KeySpec& spec, std::string_view key, std::string_vie
     case Type::kDouble: {
       const std::string s(trim(value));
       char* end = nullptr;
-      (void)std::strtod(s.c_str(), &end);
+      const double v = std::strtod(s.c_str(), &end);
       if (s.empty() || end != s.c_str() + s.size()) {
         return invalid_value(key, value, "Not a number of type DOUBLE");
+      }
+      if (v < static_cast<double>(spec.min) || v > static_cast<double>(spec.max)) {
+        return invalid_value(key, value,
+                             fmt::format("Value must be in [{}, {}]", spec.min, spec.max));
       }
       return ok_status();
     }

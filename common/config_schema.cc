@@ -90,10 +90,21 @@ constexpr std::array kSchema = {
 
   // ---- Logs (per-topic defaults) --------------------------------------------------------------
   KeySpec{"log.cleanup.policy", Type::kList, "delete",
-    "delete: drop old segments by retention. compact is accepted and stored, but Ferry has no "
-    "log compaction yet, so compacted topics keep every record (and are not retained by time "
-    "or size).", "cleanup.policy", INT64_MIN, INT64_MAX,
+    "delete: drop old segments by retention.ms/retention.bytes. compact: the log cleaner keeps "
+    "the latest record of every key (a compact-only topic is never retained by time or size). "
+    "Both may be given.", "cleanup.policy", INT64_MIN, INT64_MAX,
     "delete,compact"},
+  KeySpec{"log.cleaner.min.cleanable.ratio", Type::kDouble, "0.5",
+    "Compacted topics: clean a partition once its dirty bytes are more than this share of its "
+    "cleanable bytes.", "min.cleanable.dirty.ratio", 0, 1},
+  KeySpec{"log.cleaner.delete.retention.ms", Type::kLong, "86400000",
+    "Compacted topics: how long a tombstone (a null value) is kept after the cleaner first "
+    "kept it (KIP-534), so consumers reading the log see the delete.", "delete.retention.ms", 0},
+  KeySpec{"log.cleaner.min.compaction.lag.ms", Type::kLong, "0",
+    "Compacted topics: records newer than this are never cleaned.", "min.compaction.lag.ms", 0},
+  KeySpec{"log.cleaner.max.compaction.lag.ms", Type::kLong, "9223372036854775807",
+    "Compacted topics: a dirty segment older than this is cleaned whatever the dirty ratio.",
+    "max.compaction.lag.ms", 1},
   KeySpec{"log.retention.ms", Type::kLong, "604800000",
     "Delete segments whose newest record is older than this (-1: keep forever).", "retention.ms",
     -1},
@@ -126,6 +137,19 @@ constexpr std::array kSchema = {
     "period only as a safety net.", "", 1},
   KeySpec{"log.retention.check.interval.ms", Type::kLong, "300000",
     "How often retention runs.", "", 1},
+  KeySpec{"log.cleaner.enable", Type::kBoolean, "true",
+    "Run the log cleaner (one thread per log dir) for cleanup.policy=compact topics, "
+    "__consumer_offsets included."},
+  KeySpec{"log.cleaner.dedupe.buffer.size", Type::kLong, "134217728",
+    "Memory of the cleaner's key -> offset map per pass (24 bytes per key); a dirty section "
+    "with more keys is cleaned over several passes.", "", 1 << 20},
+  KeySpec{"log.cleaner.io.buffer.load.factor", Type::kDouble, "0.9",
+    "How full the cleaner's key map may get before a pass stops adding keys.", "", 0, 1},
+  KeySpec{"log.cleaner.io.max.bytes.per.second", Type::kDouble, "104857600",
+    "Bytes per second the cleaner may read plus write, so it never starves produce and fetch "
+    "of the disk (Kafka's default is unlimited).", "", 1},
+  KeySpec{"log.cleaner.backoff.ms", Type::kLong, "15000",
+    "How long the cleaner sleeps when no partition needs cleaning.", "", 1},
   // ---- Replication ----------------------------------------------------------------------------
   KeySpec{"inter.broker.listener.name", Type::kString, "",
     "The listener followers fetch from (replica fetches are Kafka Fetch requests). Empty: the "

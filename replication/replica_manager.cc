@@ -15,10 +15,18 @@ namespace ferry::replication {
 namespace {
 
 // Topic keys that shape the storage layer (the rest, e.g. min.insync.replicas, replication uses).
-constexpr std::string_view kStorageKeys[] = {"segment.bytes",       "segment.ms",
-                                             "retention.ms",        "retention.bytes",
-                                             "max.message.bytes",   "message.timestamp.type",
-                                             "index.interval.bytes"};
+constexpr std::string_view kStorageKeys[] = {"segment.bytes",
+                                             "segment.ms",
+                                             "retention.ms",
+                                             "retention.bytes",
+                                             "max.message.bytes",
+                                             "message.timestamp.type",
+                                             "index.interval.bytes",
+                                             "cleanup.policy",
+                                             "min.cleanable.dirty.ratio",
+                                             "delete.retention.ms",
+                                             "min.compaction.lag.ms",
+                                             "max.compaction.lag.ms"};
 
 bool hosts(const PartitionAssignment& a, NodeId self) {
   return std::find(a.replicas.begin(), a.replicas.end(), self) != a.replicas.end();
@@ -42,13 +50,6 @@ Result<storage::LogConfig> ReplicaManager::log_config_for(
   std::map<std::string, std::string> values;
   for (const auto key : kStorageKeys) {
     values[std::string(key)] = config::topic_value(overrides, broker, key);
-  }
-  // As in Kafka, only "delete" topics lose segments to retention: a compact-only topic keeps
-  // everything (Ferry has no compaction yet, so it keeps every record).
-  const std::string policy = config::topic_value(overrides, broker, "cleanup.policy");
-  if (policy.find("delete") == std::string::npos) {
-    values["retention.ms"] = "-1";
-    values["retention.bytes"] = "-1";
   }
   return storage::LogConfig{}.with_overrides(values);
 }
@@ -97,6 +98,17 @@ Status ReplicaManager::open() {
                 error.to_string());
   }
   if (deps_.flusher_threads > 0) logs_->start_flusher(deps_.flusher_threads);
+  // Background threads only where the flusher has them too: the deterministic simulation
+  // (flusher_threads = 0) drives every step itself.
+  if (deps_.flusher_threads > 0 && config_.get_bool("log.cleaner.enable")) {
+    storage::CleanerOptions cleaner;
+    cleaner.dedupe_buffer_bytes =
+        static_cast<size_t>(config_.get_long("log.cleaner.dedupe.buffer.size"));
+    cleaner.load_factor = config_.get_double("log.cleaner.io.buffer.load.factor");
+    cleaner.max_io_bytes_per_second = config_.get_double("log.cleaner.io.max.bytes.per.second");
+    cleaner.backoff_ms = config_.get_long("log.cleaner.backoff.ms");
+    logs_->start_cleaners(cleaner);
+  }
   std::lock_guard lock(mutex_);
   last_retention_ms_ = clock_.monotonic_ms();
   schedule_background();
