@@ -3,6 +3,8 @@ consumers of confluent-kafka 1.7.0 (librdkafka 2.0.2), kafka-python 2.0.2 and kc
 usual Kafka tutorials run them (issue 10):
   * three members over six partitions: disjoint assignments covering every partition, every
     record consumed, committed offsets equal to the log ends;
+  * a member joining mid-stream (records still being produced): an eager rebalance splits the
+    partitions, and with a synchronous commit per record every record is consumed exactly once;
   * a member killed with kill -9: after its session times out its partitions move to the
     survivor, which resumes at the victim's last committed offsets;
   * the coordinator's broker killed with kill -9: the group finds the new coordinator and every
@@ -13,10 +15,13 @@ usual Kafka tutorials run them (issue 10):
   * restart of the whole cluster: offsets survive (loaded back from __consumer_offsets).
 Every wait is bounded; the seed is printed."""
 
+import collections
 import os
+import random
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 import unittest
 
@@ -63,7 +68,8 @@ def produce(cluster, count, topic=TOPIC):
     assert p.flush(30) == 0, "records still outstanding"
 
 
-def confluent_consumer(cluster, group, **extra):
+def confluent_consumer(cluster, group, callbacks=None, **extra):
+    """`callbacks`: on_assign / on_revoke for subscribe()."""
     config = {
         "bootstrap.servers": cluster.bootstrap(),
         "group.id": group,
@@ -75,7 +81,7 @@ def confluent_consumer(cluster, group, **extra):
     }
     config.update(extra)
     c = Consumer(config)
-    c.subscribe([TOPIC])
+    c.subscribe([TOPIC], **(callbacks or {}))
     return c
 
 
@@ -150,6 +156,144 @@ class GroupsTest(unittest.TestCase):
         for c in members:
             c.close()
         self.assertEqual(committed(cluster, "shared"), {p: 100 for p in range(PARTITIONS)})
+
+    def test_a_joining_member_causes_a_rebalance_and_every_record_is_consumed_once(self):
+        # Member A consumes alone, committing synchronously after every record; B joins midway
+        # while a producer thread goes on writing (the second half of its records only once the
+        # rebalance is over). Each member polls in its own thread. A record counts as consumed
+        # once its commit succeeded: one whose commit failed (fenced by the rebalance) is read
+        # again by the partition's next owner, from the commits.
+        cluster = self.run_cluster()
+        rng = random.Random(SEED)
+        initial, during = 1500, 1500
+        join_at = rng.randrange(300, 900)  # records A has consumed when B joins
+        print(f"B joins after {join_at} records", file=sys.stderr)
+        produce(cluster, initial)
+        expected = {(p, o) for p in range(PARTITIONS) for o in range(initial // PARTITIONS)}
+        values = {f"v{i}" for i in range(initial)}
+
+        lock = threading.Lock()
+        stop, rebalanced = threading.Event(), threading.Event()
+        delivered, produce_errors, crashed = {}, [], []
+        events = []  # (member, "assign"/"revoke", partitions, records it had counted)
+        owned = {"A": set(), "B": set()}
+        counted = {"A": [], "B": []}  # (partition, offset, value) whose commit succeeded
+        counts = collections.Counter()
+        refused = []  # (member, partition, offset, error): consumed, but the commit failed
+
+        def keep_producing():
+            p = Producer({"bootstrap.servers": cluster.bootstrap(), "acks": "all",
+                          "linger.ms": 5})
+
+            def report(err, msg):
+                if err is not None:
+                    produce_errors.append(err)
+                else:
+                    delivered[(msg.partition(), msg.offset())] = msg.value().decode()
+
+            for i in range(initial, initial + during):
+                if i == initial + during // 2:
+                    rebalanced.wait(30)
+                p.produce(TOPIC, key=f"k{i}", value=f"v{i}", partition=i % PARTITIONS,
+                          on_delivery=report)
+                if i % 25 == 0:
+                    p.flush(30)
+            left = p.flush(30)
+            if left:
+                produce_errors.append(f"{left} records outstanding")
+
+        def callbacks(name):
+            def on_assign(consumer, partitions):
+                with lock:
+                    owned[name] = {tp.partition for tp in partitions}
+                    events.append((name, "assign", sorted(owned[name]), len(counted[name])))
+                    if owned["A"] and owned["B"]:
+                        rebalanced.set()
+
+            def on_revoke(consumer, partitions):
+                with lock:
+                    owned[name] = set()
+                    events.append((name, "revoke", sorted(tp.partition for tp in partitions),
+                                   len(counted[name])))
+            return {"on_assign": on_assign, "on_revoke": on_revoke}
+
+        def member(name):
+            try:
+                c = confluent_consumer(cluster, "joining", callbacks(name))
+                try:
+                    while not stop.is_set():
+                        m = c.poll(0.1)
+                        if m is None or m.error():
+                            continue
+                        try:
+                            result = c.commit(message=m, asynchronous=False)
+                            error = next((tp.error for tp in result if tp.error), None)
+                        except KafkaException as e:
+                            error = e.args[0]
+                        with lock:
+                            if error is not None:
+                                refused.append((name, m.partition(), m.offset(), error.name()))
+                                continue
+                            counted[name].append((m.partition(), m.offset(), m.value().decode()))
+                            counts[(m.partition(), m.offset())] += 1
+                finally:
+                    c.close()
+            except Exception as e:  # reported by the test thread
+                crashed.append((name, repr(e)))
+
+        def wait(predicate, timeout):
+            deadline = time.monotonic() + timeout
+            while not predicate() and not crashed and time.monotonic() < deadline:
+                time.sleep(0.05)
+
+        threads = {name: threading.Thread(target=member, args=(name,), daemon=True)
+                   for name in ("A", "B")}
+        producer = threading.Thread(target=keep_producing, daemon=True)
+        self.addCleanup(lambda: [t.join(30) for t in (*threads.values(), producer) if t.ident])
+        self.addCleanup(stop.set)
+        threads["A"].start()
+        wait(lambda: len(counted["A"]) >= join_at, 30)
+        self.assertEqual(crashed, [])
+        self.assertGreaterEqual(len(counted["A"]), join_at, "A alone did not consume")
+        threads["B"].start()
+        producer.start()
+        wait(lambda: not producer.is_alive() and len(counts) >= initial + during and
+             rebalanced.is_set(), 40)
+        with lock:
+            final = {name: set(parts) for name, parts in owned.items()}
+            after = {name: len(counted[name]) - max((e[3] for e in events if e[:2] == (name,
+                     "assign")), default=0) for name in owned}
+            history = list(events)
+        stop.set()
+        for t in (*threads.values(), producer):
+            t.join(30)
+            self.assertFalse(t.is_alive(), f"{t.name} did not finish")
+        print(f"assignments: {history}", file=sys.stderr)
+        print(f"commits refused: {refused}", file=sys.stderr)
+        self.assertEqual(crashed, [])
+        self.assertEqual(produce_errors, [])
+        self.assertEqual(len(delivered), during)
+        expected |= set(delivered)
+        values |= set(delivered.values())
+        # Exactly once: no (partition, offset) counted twice, none missing, no other.
+        twice = {po: n for po, n in counts.items() if n > 1}
+        self.assertEqual(twice, {}, f"consumed more than once; refused commits: {refused}")
+        self.assertEqual(set(counts) - expected, set())
+        self.assertEqual(sorted(expected - set(counts)), [], "never consumed")
+        records = counted["A"] + counted["B"]
+        self.assertEqual(sorted(v for _, _, v in records), sorted(values))
+        for (p, o), v in delivered.items():
+            self.assertIn((p, o, v), records)
+        # The rebalance: A first alone on all six, then A and B on disjoint non-empty shares,
+        # both consuming after it.
+        self.assertEqual(history[0][:3], ("A", "assign", list(range(PARTITIONS))))
+        self.assertTrue(final["A"] and final["B"], f"a member got nothing: {history}")
+        self.assertEqual(final["A"] & final["B"], set())
+        self.assertEqual(final["A"] | final["B"], set(range(PARTITIONS)))
+        self.assertGreater(after["A"], 0, f"A consumed nothing after the rebalance: {history}")
+        self.assertGreater(after["B"], 0, f"B consumed nothing: {history}")
+        ends = collections.Counter(p for p, _ in expected)
+        self.assertEqual(committed(cluster, "joining"), dict(ends))
 
     def test_a_killed_members_partitions_move_and_resume_at_its_commits(self):
         cluster = self.run_cluster()
