@@ -503,7 +503,7 @@ TEST_F(CleanerTest, a_crash_at_any_step_of_a_pass_leaves_a_consistent_log) {
       before = contents(**log);
       LogCleaner c = cleaner();
       c.set_step_hook([&](std::string_view at) -> Status {
-        const std::string_view stop = step == "renamed-index-only" ? "swap-committed" : step;
+        const std::string stop = step == "renamed-index-only" ? "swap-committed" : step;
         if (at != stop) return ok_status();
         if (step == "renamed-index-only") {
           // Part of step 2 done: the staged index renamed over the old one, not the log.
