@@ -309,7 +309,7 @@ Result<std::optional<CleanStats>> LogCleaner::clean(PartitionLog& log) {
     fresh.reset();
     FERRY_TRY(fsync_directory(staging));
     if (hook_) FERRY_TRY(hook_("staged"));
-    FERRY_TRY(log.swap_in_cleaned(old, hook_));
+    FERRY_TRY(log.swap_in_cleaned(old, view.truncations, hook_));
     stats.segments_before += old.size();
     ++stats.segments_after;
   }

@@ -238,6 +238,7 @@ class PartitionLog {
     std::optional<Offset> checkpoint;  // cleaner-offset-checkpoint: where the dirty part starts
     LogConfig config;
     LeaderEpochCache epochs;
+    uint64_t truncations = 0;  // a truncation since the view was taken abandons the pass
   };
   Result<CleanerView> cleaner_view() const;
   // Where a pass stages its new segments before swapping them in: `<dir>/cleaning/`.
@@ -247,10 +248,11 @@ class PartitionLog {
   // .timeindex written and fsynced, the staging directory fsynced. Crash-safe (see
   // partition_log_compaction.cc): after a crash at any point open() finds either the old
   // segments or the new one. Fails with KAFKA_STORAGE_ERROR, changing nothing, when `old` are
-  // no longer the log's segments (a truncation or retention got there first): the caller
-  // abandons the pass. `crash_point` (tests) is called after step 1 ("swap-committed") and step
-  // 2 ("swapped"); an error returned stops the swap there, as a crash would.
-  Status swap_in_cleaned(const std::vector<std::shared_ptr<Segment>>& old,
+  // no longer the log's segments or the log was truncated since the view with `truncations`
+  // was taken (a truncation or retention got there first): the caller abandons the pass.
+  // `crash_point` (tests) is called after step 1 ("swap-committed") and step 2 ("swapped"); an
+  // error returned stops the swap there, as a crash would.
+  Status swap_in_cleaned(const std::vector<std::shared_ptr<Segment>>& old, uint64_t truncations,
                          const std::function<Status(std::string_view step)>& crash_point = nullptr);
   // Persists where the next pass's dirty part starts.
   Status set_cleaner_checkpoint(Offset first_dirty);

@@ -130,6 +130,7 @@ Result<PartitionLog::CleanerView> PartitionLog::cleaner_view() const {
   v.stable_end = std::min(high_watermark_, recovery_point_);
   v.config = config_;
   v.epochs = epochs_;
+  v.truncations = truncations_;
   if (allow_gaps_) {
     FERRY_ASSIGN_OR_RETURN(v.checkpoint, read_offset_checkpoint(dir_ / kCleanerOffsetFile, tp_));
   }
@@ -142,7 +143,7 @@ Status PartitionLog::set_cleaner_checkpoint(Offset first_dirty) {
 }
 
 Status PartitionLog::swap_in_cleaned(
-    const std::vector<std::shared_ptr<Segment>>& old,
+    const std::vector<std::shared_ptr<Segment>>& old, uint64_t truncations,
     const std::function<Status(std::string_view step)>& crash_point) {
   FERRY_ASSERT(!old.empty());
   const Offset base = old.front()->base_offset();
@@ -153,7 +154,7 @@ Status PartitionLog::swap_in_cleaned(
     auto it = std::find(segments_.begin(), segments_.end(), old.front());
     const bool intact = it != segments_.end() &&
                         static_cast<size_t>(segments_.end() - it) > old.size() &&
-                        std::equal(old.begin(), old.end(), it);
+                        std::equal(old.begin(), old.end(), it) && truncations_ == truncations;
     if (!intact) {
       std::error_code ec;
       fs::remove_all(cleaning_dir(), ec);
@@ -170,7 +171,7 @@ Status PartitionLog::swap_in_cleaned(
     auto it = std::find(segments_.begin(), segments_.end(), old.front());
     const bool intact = it != segments_.end() &&
                         static_cast<size_t>(segments_.end() - it) > old.size() &&
-                        std::equal(old.begin(), old.end(), it);
+                        std::equal(old.begin(), old.end(), it) && truncations_ == truncations;
     if (!intact) {
       // Before any file moved: withdrawing the commit is safe.
       ignore_error(unlink_if_present(dir_ / kCleanerSwapFile));
