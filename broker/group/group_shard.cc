@@ -1,5 +1,8 @@
-// GroupShard (group_shard.h). Section numbers refer to ../shared/design/GROUPS.md, which cites
-// the Kafka sources each rule comes from.
+// GroupShard (group_shard.h): membership and the group state machine (Join, Sync, Heartbeat,
+// Leave, rebalances, static membership) and List/Describe. The offsets (commit, fetch, delete,
+// expiry) are group_offsets.cc; timers, append results and loading are group_lifecycle.cc; all
+// three define GroupShard::Impl, declared in group_shard_impl.h. Section
+// numbers refer to ../shared/design/GROUPS.md, which cites the Kafka sources each rule comes from.
 #include "broker/group/group_shard.h"
 
 #include <algorithm>
@@ -7,10 +10,23 @@
 
 #include <fmt/format.h>
 
+#include "broker/group/group_shard_impl.h"
 #include "common/assert.h"
 #include "common/uuid.h"
 
 namespace ferry::broker::group {
+
+using detail::Group;
+using detail::kNever;
+using detail::map_store_error;
+using detail::Member;
+using detail::Store;
+using detail::StoreAssignment;
+using detail::StoreCommit;
+using detail::StoreDelete;
+using detail::StoreLog;
+using detail::StoreOffsetDelete;
+using detail::StoreStaticRejoin;
 
 std::string_view state_name(GroupState state) {
   switch (state) {
@@ -30,66 +46,26 @@ std::string_view state_name(GroupState state) {
 
 namespace {
 
-constexpr int64_t kNever = INT64_MAX;
-
-struct Member {
-  std::string id;
-  std::optional<std::string> instance_id;
-  std::string client_id;
-  std::string client_host;
-  int32_t rebalance_timeout_ms = 0;
-  int32_t session_timeout_ms = 0;
-  std::vector<Protocol> protocols;
-  Bytes assignment;
-  std::optional<Ticket> join_ticket;  // a parked JoinGroup ("awaiting join")
-  bool join_skip_assignment = false;  // that JoinGroup was v9+
-  std::optional<Ticket> sync_ticket;  // a parked SyncGroup ("awaiting sync")
-  bool is_new = false;
-  int64_t deadline_ms = kNever;  // session (or the new-member join timeout)
-
-  const Bytes* metadata_for(const std::string& protocol) const {
-    for (const auto& p : protocols) {
-      if (p.name == protocol) return &p.metadata;
-    }
-    return nullptr;
+bool valid_transition(GroupState from, GroupState to) {
+  using S = GroupState;
+  switch (to) {
+    case S::kEmpty:
+      return from == S::kPreparingRebalance;
+    case S::kPreparingRebalance:
+      return from == S::kStable || from == S::kCompletingRebalance || from == S::kEmpty;
+    case S::kCompletingRebalance:
+      return from == S::kPreparingRebalance;
+    case S::kStable:
+      return from == S::kCompletingRebalance;
+    case S::kDead:
+      return true;
   }
-};
+  return false;
+}
 
-struct Group {
-  std::string id;
-  GroupState state = GroupState::kEmpty;
-  int32_t generation = 0;
-  std::string protocol_type;  // "" = none yet (a simple group)
-  std::optional<std::string> protocol;
-  std::optional<std::string> leader;
-  std::map<std::string, Member> members;
-  std::map<std::string, std::string> static_members;  // instance id -> member id
-  std::map<std::string, int64_t> pending_members;     // MEMBER_ID_REQUIRED ids -> deadline
-  std::set<std::string> pending_sync;
-  int64_t state_timestamp_ms = -1;
-  bool new_member_added = false;
-  int64_t join_deadline_ms = kNever;
-  bool initial_delay = false;
-  int64_t initial_delay_remaining_ms = 0;
-  int64_t sync_deadline_ms = kNever;
-  std::map<TopicPartitionRef, OffsetValue> offsets;
-  std::map<TopicPartitionRef, int> pending_commits;
-  std::optional<uint64_t> storing_assignment;  // append id of the leader's SyncGroup record
+}  // namespace
 
-  bool has(const std::string& member) const { return members.count(member) > 0; }
-  int32_t rebalance_timeout_ms() const {
-    int32_t t = 0;
-    for (const auto& [_, m] : members)
-      t = std::max(t, m.rebalance_timeout_ms);
-    return t;
-  }
-  size_t awaiting_join() const {
-    size_t n = 0;
-    for (const auto& [_, m] : members)
-      n += m.join_ticket ? 1 : 0;
-    return n;
-  }
-};
+namespace detail {
 
 // The GROUPS.md 1.6 table.
 ErrorCode map_store_error(ErrorCode append, bool offset_commit) {
@@ -115,1186 +91,648 @@ ErrorCode map_store_error(ErrorCode append, bool offset_commit) {
   }
 }
 
-bool valid_transition(GroupState from, GroupState to) {
-  using S = GroupState;
-  switch (to) {
-    case S::kEmpty:
-      return from == S::kPreparingRebalance;
-    case S::kPreparingRebalance:
-      return from == S::kStable || from == S::kCompletingRebalance || from == S::kEmpty;
-    case S::kCompletingRebalance:
-      return from == S::kPreparingRebalance;
-    case S::kStable:
-      return from == S::kCompletingRebalance;
-    case S::kDead:
-      return true;
+}  // namespace detail
+
+GroupShard::Impl::Impl(GroupConfig c, Random& r) : config(c), random(r) {}
+
+uint64_t GroupShard::Impl::append(std::vector<OffsetsRecord> records, Store store) {
+  const uint64_t id = next_append++;
+  appends.push_back(Append{id, std::move(records)});
+  stores.emplace(id, std::move(store));
+  return id;
+}
+
+Group* GroupShard::Impl::find(const std::string& id) {
+  auto it = groups.find(id);
+  return it == groups.end() ? nullptr : &it->second;
+}
+
+void GroupShard::Impl::transition(Group& g, GroupState to, int64_t now) {
+  FERRY_ASSERT(valid_transition(g.state, to), "group {}: {} -> {} is not a transition", g.id,
+               state_name(g.state), state_name(to));
+  g.state = to;
+  g.state_timestamp_ms = now;
+}
+
+std::string GroupShard::Impl::new_member_id(const JoinRequest& r) {
+  return fmt::format("{}-{}", r.instance_id.value_or(r.client_id),
+                     Uuid::random(random).to_string());
+}
+
+// `assignments`: the ones to record instead of the members' current ones (the leader's
+// SyncGroup, written before memory takes it).
+GroupValue GroupShard::Impl::group_value(const Group& g,
+                                         const std::map<std::string, Bytes>* assignments) const {
+  GroupValue v;
+  v.protocol_type = g.protocol_type;
+  v.generation = g.generation;
+  v.protocol = g.protocol;
+  v.leader = g.leader;
+  v.current_state_timestamp_ms = g.state_timestamp_ms;
+  if (g.state == GroupState::kEmpty || g.state == GroupState::kDead) {
+    v.protocol.reset();
+    v.leader.reset();
+    return v;
+  }
+  for (const auto& [id, m] : g.members) {
+    GroupMemberValue mv;
+    mv.member_id = id;
+    mv.instance_id = m.instance_id;
+    mv.client_id = m.client_id;
+    mv.client_host = m.client_host;
+    mv.rebalance_timeout_ms = m.rebalance_timeout_ms;
+    mv.session_timeout_ms = m.session_timeout_ms;
+    if (g.protocol) {
+      if (const Bytes* md = m.metadata_for(*g.protocol)) mv.subscription = *md;
+    }
+    if (assignments) {
+      auto it = assignments->find(id);
+      if (it != assignments->end()) mv.assignment = it->second;
+    } else {
+      mv.assignment = m.assignment;
+    }
+    v.members.push_back(std::move(mv));
+  }
+  return v;
+}
+
+OffsetsRecord GroupShard::Impl::group_record(
+    const Group& g, const std::map<std::string, Bytes>* assignments) const {
+  return OffsetsRecord{encode_key(GroupKey{g.id}), encode_value(group_value(g, assignments))};
+}
+
+// --- Members and rebalances (2.3, 2.4, 2.6) ------------------------------------------------------
+
+JoinResponse GroupShard::Impl::join_answer(const Group& g, const Member& m,
+                                           bool with_members) const {
+  JoinResponse r;
+  r.generation = g.generation;
+  r.protocol_type = g.protocol_type;
+  r.protocol_name = g.protocol;
+  r.leader = g.leader.value_or("");
+  r.member_id = m.id;
+  if (with_members) {
+    for (const auto& [id, other] : g.members) {
+      const Bytes* md = g.protocol ? other.metadata_for(*g.protocol) : nullptr;
+      r.members.push_back(JoinMember{id, other.instance_id, md ? *md : Bytes{}});
+    }
+  }
+  return r;
+}
+
+JoinResponse GroupShard::Impl::join_error(ErrorCode code, std::string member_id) const {
+  JoinResponse r;
+  r.error = code;
+  r.member_id = std::move(member_id);
+  return r;
+}
+
+void GroupShard::Impl::arm_session(Member& m, int64_t now) {
+  m.deadline_ms = now + (m.is_new ? config.new_member_join_timeout_ms : m.session_timeout_ms);
+}
+
+void GroupShard::Impl::prepare_rebalance(Group& g, int64_t now) {
+  if (g.state == GroupState::kCompletingRebalance) reset_assignment_phase(g);
+  g.sync_deadline_ms = kNever;
+  const int32_t rebalance = g.rebalance_timeout_ms();
+  if (g.state == GroupState::kEmpty) {
+    // KIP-134: a join phase from Empty waits the initial delay, then more while members keep
+    // joining, up to the rebalance timeout.
+    g.initial_delay = true;
+    g.initial_delay_remaining_ms =
+        std::max<int64_t>(rebalance - config.initial_rebalance_delay_ms, 0);
+    g.join_deadline_ms = now + config.initial_rebalance_delay_ms;
+  } else {
+    g.initial_delay = false;
+    g.join_deadline_ms = now + rebalance;
+  }
+  transition(g, GroupState::kPreparingRebalance, now);
+  // Kafka tries to complete the join phase at once (tryCompleteElseWatch): a group whose
+  // members have all rejoined, or whose last member just left, does not wait the timeout.
+  try_complete_join(g, now);
+}
+
+// From CompletingRebalance: parked SyncGroups get REBALANCE_IN_PROGRESS, assignments go.
+void GroupShard::Impl::reset_assignment_phase(Group& g) {
+  for (auto& [_, m] : g.members) {
+    if (m.sync_ticket) {
+      SyncResponse r;
+      r.error = ErrorCode::REBALANCE_IN_PROGRESS;
+      reply(*m.sync_ticket, r);
+      m.sync_ticket.reset();
+    }
+    m.assignment.clear();
+  }
+  g.storing_assignment.reset();
+}
+
+void GroupShard::Impl::maybe_rebalance(Group& g, int64_t now) {
+  if (g.state == GroupState::kStable || g.state == GroupState::kCompletingRebalance ||
+      g.state == GroupState::kEmpty) {
+    prepare_rebalance(g, now);
+  }
+}
+
+void GroupShard::Impl::add_member(Group& g, Member m, Ticket ticket, bool skip_ok, int64_t now) {
+  m.is_new = true;
+  m.join_ticket = ticket;
+  m.join_skip_assignment = skip_ok;
+  if (m.instance_id) g.static_members[*m.instance_id] = m.id;
+  if (!g.leader) g.leader = m.id;
+  if (g.state == GroupState::kPreparingRebalance && g.generation == 0) g.new_member_added = true;
+  arm_session(m, now);
+  g.members.emplace(m.id, std::move(m));
+  maybe_rebalance(g, now);
+}
+
+void GroupShard::Impl::remove_member(Group& g, const std::string& id, int64_t now) {
+  auto it = g.members.find(id);
+  if (it == g.members.end()) return;
+  if (it->second.join_ticket)
+    reply(*it->second.join_ticket, join_error(ErrorCode::UNKNOWN_MEMBER_ID, id));
+  if (it->second.sync_ticket) {
+    SyncResponse r;
+    r.error = ErrorCode::UNKNOWN_MEMBER_ID;
+    reply(*it->second.sync_ticket, r);
+  }
+  if (it->second.instance_id) g.static_members.erase(*it->second.instance_id);
+  g.members.erase(it);
+  g.pending_sync.erase(id);
+  if (g.leader == id) {
+    g.leader.reset();
+    if (!g.members.empty()) g.leader = g.members.begin()->first;
+  }
+  if (g.state == GroupState::kStable || g.state == GroupState::kCompletingRebalance) {
+    prepare_rebalance(g, now);
+  } else if (g.state == GroupState::kPreparingRebalance) {
+    try_complete_join(g, now);
+  }
+}
+
+bool GroupShard::Impl::all_joined(const Group& g) const {
+  return g.pending_members.empty() && g.awaiting_join() == g.members.size();
+}
+
+void GroupShard::Impl::try_complete_join(Group& g, int64_t now) {
+  if (g.state != GroupState::kPreparingRebalance || g.initial_delay) return;
+  if (all_joined(g)) complete_join(g, now);
+}
+
+// 2.4: the join phase ends (every member rejoined, or the timeout).
+void GroupShard::Impl::complete_join(Group& g, int64_t now) {
+  // Dynamic members that did not rejoin are removed; static ones stay.
+  std::vector<std::string> gone;
+  for (const auto& [id, m] : g.members) {
+    if (!m.join_ticket && !m.instance_id) gone.push_back(id);
+  }
+  for (const auto& id : gone) {
+    auto it = g.members.find(id);
+    g.members.erase(it);
+    g.pending_sync.erase(id);
+  }
+  if (g.leader && !g.has(*g.leader)) g.leader.reset();
+  if (!g.leader || !g.members.at(*g.leader).join_ticket) {
+    g.leader.reset();
+    for (const auto& [id, m] : g.members) {
+      if (m.join_ticket) {
+        g.leader = id;
+        break;
+      }
+    }
+  }
+  if (!g.leader && !g.members.empty()) {
+    // Only static members that did not rejoin remain: another join phase.
+    g.join_deadline_ms = now + g.rebalance_timeout_ms();
+    return;
+  }
+  g.join_deadline_ms = kNever;
+  g.initial_delay = false;
+  g.new_member_added = false;
+  g.generation += 1;
+  if (g.members.empty()) {
+    g.protocol.reset();
+    transition(g, GroupState::kEmpty, now);
+    append({group_record(g)}, StoreLog{fmt::format("group {} is empty", g.id)});
+    return;
+  }
+  g.protocol = select_protocol(g);
+  transition(g, GroupState::kCompletingRebalance, now);
+  for (auto& [id, m] : g.members) {
+    if (!m.join_ticket) continue;
+    const bool is_leader = id == *g.leader;
+    reply(*m.join_ticket, join_answer(g, m, is_leader));
+    m.join_ticket.reset();
+    m.is_new = false;
+    arm_session(m, now);
+    g.pending_sync.insert(id);
+  }
+  // KAFKA-12890: members that never send SyncGroup must not hold the group for ever.
+  g.sync_deadline_ms = now + g.rebalance_timeout_ms();
+}
+
+// Candidates are the protocols every member supports; each member votes for its first
+// candidate; most votes wins. Ties go to the earliest in the leader's list (Kafka leaves
+// them to hash-map order).
+std::string GroupShard::Impl::select_protocol(const Group& g) const {
+  const Member& leader = g.members.at(*g.leader);
+  std::vector<std::string> candidates;
+  for (const auto& p : leader.protocols) {
+    bool all = true;
+    for (const auto& [_, m] : g.members)
+      all = all && m.metadata_for(p.name) != nullptr;
+    if (all) candidates.push_back(p.name);
+  }
+  FERRY_ASSERT(!candidates.empty(), "group {} has no common protocol", g.id);
+  std::map<std::string, int> votes;
+  for (const auto& [_, m] : g.members) {
+    for (const auto& p : m.protocols) {
+      if (std::find(candidates.begin(), candidates.end(), p.name) != candidates.end()) {
+        ++votes[p.name];
+        break;
+      }
+    }
+  }
+  std::string best = candidates.front();
+  for (const auto& c : candidates) {
+    if (votes[c] > votes[best]) best = c;
+  }
+  return best;
+}
+
+// 2.3 step 4.
+bool GroupShard::Impl::protocols_compatible(const Group& g, const JoinRequest& r) const {
+  if (r.protocol_type.empty() || r.protocols.empty()) return false;
+  if (g.state == GroupState::kEmpty && g.members.empty()) return true;
+  if (r.protocol_type != g.protocol_type) return false;
+  for (const auto& p : r.protocols) {
+    bool all = true;
+    for (const auto& [_, m] : g.members)
+      all = all && m.metadata_for(p.name) != nullptr;
+    if (all) return true;
   }
   return false;
 }
 
-// What an append in flight will do when it completes.
-struct StoreAssignment {
-  std::string group;
-  int32_t generation;
-  std::map<std::string, Bytes> assignments;
-};
-struct StoreCommit {
-  Ticket ticket;
-  std::string group;
-  std::vector<std::pair<TopicPartitionRef, OffsetValue>> offsets;  // the ones written
-  CommitResponse response;                                         // NONE where written
-  std::vector<size_t> written_index;  // response index of each written offset
-};
-struct StoreStaticRejoin {
-  Ticket ticket;
-  std::string group;
-  std::string old_id;
-  std::string new_id;
-  Member previous;  // to undo the swap if the write fails
-  JoinResponse response;
-};
-struct StoreLog {
-  std::string what;
-};
-struct StoreDelete {
-  Ticket ticket;
-};
-struct StoreOffsetDelete {
-  Ticket ticket;
-  std::string group;
-  std::vector<TopicPartitionRef> removed;
-  OffsetDeleteResponse response;
-};
-using Store = std::variant<StoreAssignment, StoreCommit, StoreStaticRejoin, StoreLog, StoreDelete,
-                           StoreOffsetDelete>;
-
-}  // namespace
-
-struct GroupShard::Impl {
-  GroupConfig config;
-  Random& random;
-  std::map<std::string, Group> groups;
-  std::vector<Reply> replies;
-  std::vector<Append> appends;
-  uint64_t next_append = 1;
-  std::map<uint64_t, Store> stores;
-  int64_t next_expiry_check_ms = -1;
-  // Loading: the last record per key, replayed in log order.
-  std::map<std::string, GroupValue> loaded_groups;
-  std::map<std::string, std::map<TopicPartitionRef, OffsetValue>> loaded_offsets;
-
-  Impl(GroupConfig c, Random& r) : config(c), random(r) {}
-
-  template <typename T>
-  void reply(Ticket t, T body) {
-    Reply& r = replies.emplace_back();
-    r.ticket = t;
-    r.body.template emplace<T>(std::move(body));
+// Member validation shared by Sync, Heartbeat, Commit, Leave and Join (FENCED_INSTANCE_ID
+// before UNKNOWN_MEMBER_ID).
+ErrorCode GroupShard::Impl::validate_member(const Group& g, const std::string& member_id,
+                                            const std::optional<std::string>& instance_id) const {
+  if (instance_id) {
+    auto it = g.static_members.find(*instance_id);
+    if (it != g.static_members.end() && it->second != member_id)
+      return ErrorCode::FENCED_INSTANCE_ID;
+    if (it == g.static_members.end()) return ErrorCode::UNKNOWN_MEMBER_ID;
   }
+  if (!g.has(member_id)) return ErrorCode::UNKNOWN_MEMBER_ID;
+  return ErrorCode::NONE;
+}
 
-  uint64_t append(std::vector<OffsetsRecord> records, Store store) {
-    const uint64_t id = next_append++;
-    appends.push_back(Append{id, std::move(records)});
-    stores.emplace(id, std::move(store));
-    return id;
-  }
-
-  Group* find(const std::string& id) {
-    auto it = groups.find(id);
-    return it == groups.end() ? nullptr : &it->second;
-  }
-
-  void transition(Group& g, GroupState to, int64_t now) {
-    FERRY_ASSERT(valid_transition(g.state, to), "group {}: {} -> {} is not a transition", g.id,
-                 state_name(g.state), state_name(to));
-    g.state = to;
-    g.state_timestamp_ms = now;
-  }
-
-  std::string new_member_id(const JoinRequest& r) {
-    return fmt::format("{}-{}", r.instance_id.value_or(r.client_id),
-                       Uuid::random(random).to_string());
-  }
-
-  // `assignments`: the ones to record instead of the members' current ones (the leader's
-  // SyncGroup, written before memory takes it).
-  GroupValue group_value(const Group& g,
-                         const std::map<std::string, Bytes>* assignments = nullptr) const {
-    GroupValue v;
-    v.protocol_type = g.protocol_type;
-    v.generation = g.generation;
-    v.protocol = g.protocol;
-    v.leader = g.leader;
-    v.current_state_timestamp_ms = g.state_timestamp_ms;
-    if (g.state == GroupState::kEmpty || g.state == GroupState::kDead) {
-      v.protocol.reset();
-      v.leader.reset();
-      return v;
+bool GroupShard::Impl::accepts_new_member(const Group& g, const std::string& member_id) const {
+  const auto max = static_cast<size_t>(config.max_size);
+  switch (g.state) {
+    case GroupState::kEmpty:
+    case GroupState::kDead:
+      return true;
+    case GroupState::kPreparingRebalance: {
+      auto it = g.members.find(member_id);
+      if (it != g.members.end() && it->second.join_ticket) return true;
+      return g.awaiting_join() < max;
     }
-    for (const auto& [id, m] : g.members) {
-      GroupMemberValue mv;
-      mv.member_id = id;
-      mv.instance_id = m.instance_id;
-      mv.client_id = m.client_id;
-      mv.client_host = m.client_host;
-      mv.rebalance_timeout_ms = m.rebalance_timeout_ms;
-      mv.session_timeout_ms = m.session_timeout_ms;
-      if (g.protocol) {
-        if (const Bytes* md = m.metadata_for(*g.protocol)) mv.subscription = *md;
-      }
-      if (assignments) {
-        auto it = assignments->find(id);
-        if (it != assignments->end()) mv.assignment = it->second;
-      } else {
-        mv.assignment = m.assignment;
-      }
-      v.members.push_back(std::move(mv));
+    default:
+      return g.has(member_id) || g.members.size() < max;
+  }
+}
+
+void GroupShard::Impl::join(Ticket t, const JoinRequest& r, int64_t now) {
+  if (r.session_timeout_ms < config.min_session_timeout_ms ||
+      r.session_timeout_ms > config.max_session_timeout_ms) {
+    return reply(t, join_error(ErrorCode::INVALID_SESSION_TIMEOUT, r.member_id));
+  }
+  Group* g = find(r.group_id);
+  bool created = false;
+  if (!g) {
+    if (!r.member_id.empty()) {
+      return reply(t, join_error(ErrorCode::UNKNOWN_MEMBER_ID, r.member_id));
     }
-    return v;
+    Group fresh;
+    fresh.id = r.group_id;
+    fresh.state_timestamp_ms = now;
+    g = &groups.emplace(r.group_id, std::move(fresh)).first->second;
+    created = true;
   }
-
-  OffsetsRecord group_record(const Group& g,
-                             const std::map<std::string, Bytes>* assignments = nullptr) const {
-    return OffsetsRecord{encode_key(GroupKey{g.id}), encode_value(group_value(g, assignments))};
+  auto refuse = [&](ErrorCode code, std::string member_id) {
+    if (created) groups.erase(r.group_id);  // a refused first join leaves no group behind
+    reply(t, join_error(code, std::move(member_id)));
+  };
+  if (!accepts_new_member(*g, r.member_id)) {
+    if (g->has(r.member_id)) remove_member(*g, r.member_id, now);
+    return refuse(ErrorCode::GROUP_MAX_SIZE_REACHED, "");
   }
-
-  // --- Members and rebalances (2.3, 2.4, 2.6) ----------------------------------------------------
-
-  JoinResponse join_answer(const Group& g, const Member& m, bool with_members) const {
-    JoinResponse r;
-    r.generation = g.generation;
-    r.protocol_type = g.protocol_type;
-    r.protocol_name = g.protocol;
-    r.leader = g.leader.value_or("");
-    r.member_id = m.id;
-    if (with_members) {
-      for (const auto& [id, other] : g.members) {
-        const Bytes* md = g.protocol ? other.metadata_for(*g.protocol) : nullptr;
-        r.members.push_back(JoinMember{id, other.instance_id, md ? *md : Bytes{}});
-      }
-    }
-    return r;
+  if (g->state == GroupState::kDead) {
+    return refuse(ErrorCode::COORDINATOR_NOT_AVAILABLE, r.member_id);
   }
-
-  JoinResponse join_error(ErrorCode code, std::string member_id = "") const {
-    JoinResponse r;
-    r.error = code;
-    r.member_id = std::move(member_id);
-    return r;
+  if (!protocols_compatible(*g, r)) {
+    return refuse(ErrorCode::INCONSISTENT_GROUP_PROTOCOL, r.member_id);
   }
-
-  void arm_session(Member& m, int64_t now) {
-    m.deadline_ms = now + (m.is_new ? config.new_member_join_timeout_ms : m.session_timeout_ms);
+  if (g->members.empty()) g->protocol_type = r.protocol_type;  // set by the first member
+  if (r.member_id.empty()) {
+    join_new_member(*g, t, r, now);
+  } else {
+    join_known_member(*g, t, r, now);
   }
+  try_complete_join(*g, now);
+}
 
-  void prepare_rebalance(Group& g, int64_t now) {
-    if (g.state == GroupState::kCompletingRebalance) reset_assignment_phase(g);
-    g.sync_deadline_ms = kNever;
-    const int32_t rebalance = g.rebalance_timeout_ms();
-    if (g.state == GroupState::kEmpty) {
-      // KIP-134: a join phase from Empty waits the initial delay, then more while members keep
-      // joining, up to the rebalance timeout.
-      g.initial_delay = true;
-      g.initial_delay_remaining_ms =
-          std::max<int64_t>(rebalance - config.initial_rebalance_delay_ms, 0);
-      g.join_deadline_ms = now + config.initial_rebalance_delay_ms;
-    } else {
-      g.initial_delay = false;
-      g.join_deadline_ms = now + rebalance;
-    }
-    transition(g, GroupState::kPreparingRebalance, now);
-    // Kafka tries to complete the join phase at once (tryCompleteElseWatch): a group whose
-    // members have all rejoined, or whose last member just left, does not wait the timeout.
-    try_complete_join(g, now);
+Member GroupShard::Impl::member_from(const JoinRequest& r, std::string id) const {
+  Member m;
+  m.id = std::move(id);
+  m.instance_id = r.instance_id;
+  m.client_id = r.client_id;
+  m.client_host = r.client_host;
+  m.session_timeout_ms = r.session_timeout_ms;
+  m.rebalance_timeout_ms = r.rebalance_timeout_ms;
+  m.protocols = r.protocols;
+  return m;
+}
+
+void GroupShard::Impl::join_new_member(Group& g, Ticket t, const JoinRequest& r, int64_t now) {
+  const std::string id = new_member_id(r);
+  if (r.instance_id) {
+    auto known = g.static_members.find(*r.instance_id);
+    if (known != g.static_members.end()) return static_rejoin(g, t, r, known->second, id, now);
+    return add_member(g, member_from(r, id), t, r.supports_skip_assignment, now);
   }
-
-  // From CompletingRebalance: parked SyncGroups get REBALANCE_IN_PROGRESS, assignments go.
-  void reset_assignment_phase(Group& g) {
-    for (auto& [_, m] : g.members) {
-      if (m.sync_ticket) {
-        SyncResponse r;
-        r.error = ErrorCode::REBALANCE_IN_PROGRESS;
-        reply(*m.sync_ticket, r);
-        m.sync_ticket.reset();
-      }
-      m.assignment.clear();
-    }
-    g.storing_assignment.reset();
+  if (r.require_known_member_id) {
+    // KIP-394: the id is handed out first; the member joins again with it.
+    g.pending_members[id] = now + r.session_timeout_ms;
+    return reply(t, join_error(ErrorCode::MEMBER_ID_REQUIRED, id));
   }
+  add_member(g, member_from(r, id), t, r.supports_skip_assignment, now);
+}
 
-  void maybe_rebalance(Group& g, int64_t now) {
-    if (g.state == GroupState::kStable || g.state == GroupState::kCompletingRebalance ||
-        g.state == GroupState::kEmpty) {
-      prepare_rebalance(g, now);
-    }
+void GroupShard::Impl::update_member(Member& m, const JoinRequest& r) {
+  m.protocols = r.protocols;
+  m.session_timeout_ms = r.session_timeout_ms;
+  m.rebalance_timeout_ms = r.rebalance_timeout_ms;
+  m.client_id = r.client_id;
+  m.client_host = r.client_host;
+}
+
+// 2.8: a known instance joining with an empty member id is a restart.
+void GroupShard::Impl::static_rejoin(Group& g, Ticket t, const JoinRequest& r,
+                                     const std::string& old_id, const std::string& new_id,
+                                     int64_t now) {
+  auto node = g.members.extract(old_id);
+  FERRY_ASSERT(!node.empty(), "static member {} maps to missing member {}", *r.instance_id, old_id);
+  Member previous = node.mapped();
+  Member& m = node.mapped();
+  if (m.join_ticket) reply(*m.join_ticket, join_error(ErrorCode::FENCED_INSTANCE_ID, old_id));
+  if (m.sync_ticket) {
+    SyncResponse sr;
+    sr.error = ErrorCode::FENCED_INSTANCE_ID;
+    reply(*m.sync_ticket, sr);
   }
-
-  void add_member(Group& g, Member m, Ticket ticket, bool skip_ok, int64_t now) {
-    m.is_new = true;
-    m.join_ticket = ticket;
-    m.join_skip_assignment = skip_ok;
-    if (m.instance_id) g.static_members[*m.instance_id] = m.id;
-    if (!g.leader) g.leader = m.id;
-    if (g.state == GroupState::kPreparingRebalance && g.generation == 0) g.new_member_added = true;
-    arm_session(m, now);
-    g.members.emplace(m.id, std::move(m));
-    maybe_rebalance(g, now);
-  }
-
-  void remove_member(Group& g, const std::string& id, int64_t now) {
-    auto it = g.members.find(id);
-    if (it == g.members.end()) return;
-    if (it->second.join_ticket)
-      reply(*it->second.join_ticket, join_error(ErrorCode::UNKNOWN_MEMBER_ID, id));
-    if (it->second.sync_ticket) {
-      SyncResponse r;
-      r.error = ErrorCode::UNKNOWN_MEMBER_ID;
-      reply(*it->second.sync_ticket, r);
-    }
-    if (it->second.instance_id) g.static_members.erase(*it->second.instance_id);
-    g.members.erase(it);
-    g.pending_sync.erase(id);
-    if (g.leader == id) {
-      g.leader.reset();
-      if (!g.members.empty()) g.leader = g.members.begin()->first;
-    }
-    if (g.state == GroupState::kStable || g.state == GroupState::kCompletingRebalance) {
-      prepare_rebalance(g, now);
-    } else if (g.state == GroupState::kPreparingRebalance) {
-      try_complete_join(g, now);
-    }
-  }
-
-  bool all_joined(const Group& g) const {
-    return g.pending_members.empty() && g.awaiting_join() == g.members.size();
-  }
-
-  void try_complete_join(Group& g, int64_t now) {
-    if (g.state != GroupState::kPreparingRebalance || g.initial_delay) return;
-    if (all_joined(g)) complete_join(g, now);
-  }
-
-  // 2.4: the join phase ends (every member rejoined, or the timeout).
-  void complete_join(Group& g, int64_t now) {
-    // Dynamic members that did not rejoin are removed; static ones stay.
-    std::vector<std::string> gone;
-    for (const auto& [id, m] : g.members) {
-      if (!m.join_ticket && !m.instance_id) gone.push_back(id);
-    }
-    for (const auto& id : gone) {
-      auto it = g.members.find(id);
-      g.members.erase(it);
-      g.pending_sync.erase(id);
-    }
-    if (g.leader && !g.has(*g.leader)) g.leader.reset();
-    if (!g.leader || !g.members.at(*g.leader).join_ticket) {
-      g.leader.reset();
-      for (const auto& [id, m] : g.members) {
-        if (m.join_ticket) {
-          g.leader = id;
-          break;
+  m.join_ticket.reset();
+  m.sync_ticket.reset();
+  const Bytes* old_md = g.protocol ? previous.metadata_for(*g.protocol) : nullptr;
+  const Bytes old_selected = old_md ? *old_md : Bytes{};
+  node.key() = new_id;
+  m.id = new_id;
+  update_member(m, r);
+  g.members.insert(std::move(node));
+  g.static_members[*r.instance_id] = new_id;
+  const bool was_leader = g.leader == old_id;
+  if (was_leader) g.leader = new_id;
+  if (g.pending_sync.erase(old_id) > 0) g.pending_sync.insert(new_id);
+  Member& current = g.members.at(new_id);
+  arm_session(current, now);
+  switch (g.state) {
+    case GroupState::kStable: {
+      const Bytes* new_md = g.protocol ? current.metadata_for(*g.protocol) : nullptr;
+      if (new_md && *new_md == old_selected) {
+        // Unchanged: no rebalance. Persist the new id, then answer with the generation.
+        JoinResponse resp = join_answer(g, current, false);
+        if (was_leader && r.supports_skip_assignment) {
+          resp = join_answer(g, current, true);
+          resp.skip_assignment = true;
+        } else if (was_leader) {
+          resp.leader = old_id;  // a returning leader must not run the assignor (pre-KIP-814)
         }
+        append({group_record(g)},
+               StoreStaticRejoin{t, g.id, old_id, new_id, std::move(previous), std::move(resp)});
+        return;
       }
-    }
-    if (!g.leader && !g.members.empty()) {
-      // Only static members that did not rejoin remain: another join phase.
-      g.join_deadline_ms = now + g.rebalance_timeout_ms();
+      current.join_ticket = t;
+      current.join_skip_assignment = r.supports_skip_assignment;
+      prepare_rebalance(g, now);
       return;
     }
-    g.join_deadline_ms = kNever;
-    g.initial_delay = false;
-    g.new_member_added = false;
-    g.generation += 1;
-    if (g.members.empty()) {
-      g.protocol.reset();
-      transition(g, GroupState::kEmpty, now);
-      append({group_record(g)}, StoreLog{fmt::format("group {} is empty", g.id)});
+    case GroupState::kCompletingRebalance:
+      current.join_ticket = t;
+      current.join_skip_assignment = r.supports_skip_assignment;
+      prepare_rebalance(g, now);  // KAFKA-9801: the old id may be in the assignment
       return;
-    }
-    g.protocol = select_protocol(g);
-    transition(g, GroupState::kCompletingRebalance, now);
-    for (auto& [id, m] : g.members) {
-      if (!m.join_ticket) continue;
-      const bool is_leader = id == *g.leader;
-      reply(*m.join_ticket, join_answer(g, m, is_leader));
-      m.join_ticket.reset();
-      m.is_new = false;
+    default:
+      current.join_ticket = t;
+      current.join_skip_assignment = r.supports_skip_assignment;
+      return;
+  }
+}
+
+void GroupShard::Impl::join_known_member(Group& g, Ticket t, const JoinRequest& r, int64_t now) {
+  auto pending = g.pending_members.find(r.member_id);
+  if (pending != g.pending_members.end()) {
+    g.pending_members.erase(pending);
+    return add_member(g, member_from(r, r.member_id), t, r.supports_skip_assignment, now);
+  }
+  const ErrorCode valid = validate_member(g, r.member_id, r.instance_id);
+  if (valid != ErrorCode::NONE) return reply(t, join_error(valid, r.member_id));
+  Member& m = g.members.at(r.member_id);
+  switch (g.state) {
+    case GroupState::kPreparingRebalance:
+      update_member(m, r);
+      if (m.join_ticket && *m.join_ticket != t) {
+        // A retried JoinGroup replaces the one parked before (its answer would be lost).
+        reply(*m.join_ticket, join_error(ErrorCode::REBALANCE_IN_PROGRESS, m.id));
+      }
+      m.join_ticket = t;
+      m.join_skip_assignment = r.supports_skip_assignment;
+      return;
+    case GroupState::kCompletingRebalance:
+      if (m.protocols == r.protocols) {
+        arm_session(m, now);
+        return reply(t, join_answer(g, m, g.leader == m.id));
+      }
+      update_member(m, r);
+      m.join_ticket = t;
+      m.join_skip_assignment = r.supports_skip_assignment;
+      prepare_rebalance(g, now);
+      return;
+    case GroupState::kStable:
+      if (g.leader == m.id || m.protocols != r.protocols) {
+        update_member(m, r);
+        m.join_ticket = t;
+        m.join_skip_assignment = r.supports_skip_assignment;
+        prepare_rebalance(g, now);
+        return;
+      }
       arm_session(m, now);
-      g.pending_sync.insert(id);
-    }
-    // KAFKA-12890: members that never send SyncGroup must not hold the group for ever.
-    g.sync_deadline_ms = now + g.rebalance_timeout_ms();
+      return reply(t, join_answer(g, m, false));
+    default:
+      return reply(t, join_error(ErrorCode::UNKNOWN_MEMBER_ID, r.member_id));
   }
+}
 
-  // Candidates are the protocols every member supports; each member votes for its first
-  // candidate; most votes wins. Ties go to the earliest in the leader's list (Kafka leaves
-  // them to hash-map order).
-  std::string select_protocol(const Group& g) const {
-    const Member& leader = g.members.at(*g.leader);
-    std::vector<std::string> candidates;
-    for (const auto& p : leader.protocols) {
-      bool all = true;
-      for (const auto& [_, m] : g.members)
-        all = all && m.metadata_for(p.name) != nullptr;
-      if (all) candidates.push_back(p.name);
-    }
-    FERRY_ASSERT(!candidates.empty(), "group {} has no common protocol", g.id);
-    std::map<std::string, int> votes;
-    for (const auto& [_, m] : g.members) {
-      for (const auto& p : m.protocols) {
-        if (std::find(candidates.begin(), candidates.end(), p.name) != candidates.end()) {
-          ++votes[p.name];
-          break;
-        }
-      }
-    }
-    std::string best = candidates.front();
-    for (const auto& c : candidates) {
-      if (votes[c] > votes[best]) best = c;
-    }
-    return best;
+// --- SyncGroup (2.5) -----------------------------------------------------------------------------
+
+SyncResponse GroupShard::Impl::sync_error(ErrorCode code) const {
+  SyncResponse r;
+  r.error = code;
+  return r;
+}
+
+void GroupShard::Impl::sync(Ticket t, const SyncRequest& r, int64_t now) {
+  Group* g = find(r.group_id);
+  if (!g) return reply(t, sync_error(ErrorCode::UNKNOWN_MEMBER_ID));
+  if (g->state == GroupState::kDead)
+    return reply(t, sync_error(ErrorCode::COORDINATOR_NOT_AVAILABLE));
+  const ErrorCode valid = validate_member(*g, r.member_id, r.instance_id);
+  if (valid != ErrorCode::NONE) return reply(t, sync_error(valid));
+  if (r.generation != g->generation) return reply(t, sync_error(ErrorCode::ILLEGAL_GENERATION));
+  if ((r.protocol_type && *r.protocol_type != g->protocol_type) ||
+      (r.protocol_name && r.protocol_name != g->protocol)) {
+    return reply(t, sync_error(ErrorCode::INCONSISTENT_GROUP_PROTOCOL));
   }
-
-  // 2.3 step 4.
-  bool protocols_compatible(const Group& g, const JoinRequest& r) const {
-    if (r.protocol_type.empty() || r.protocols.empty()) return false;
-    if (g.state == GroupState::kEmpty && g.members.empty()) return true;
-    if (r.protocol_type != g.protocol_type) return false;
-    for (const auto& p : r.protocols) {
-      bool all = true;
-      for (const auto& [_, m] : g.members)
-        all = all && m.metadata_for(p.name) != nullptr;
-      if (all) return true;
-    }
-    return false;
-  }
-
-  // Member validation shared by Sync, Heartbeat, Commit, Leave and Join (FENCED_INSTANCE_ID
-  // before UNKNOWN_MEMBER_ID).
-  ErrorCode validate_member(const Group& g, const std::string& member_id,
-                            const std::optional<std::string>& instance_id) const {
-    if (instance_id) {
-      auto it = g.static_members.find(*instance_id);
-      if (it != g.static_members.end() && it->second != member_id)
-        return ErrorCode::FENCED_INSTANCE_ID;
-      if (it == g.static_members.end()) return ErrorCode::UNKNOWN_MEMBER_ID;
-    }
-    if (!g.has(member_id)) return ErrorCode::UNKNOWN_MEMBER_ID;
-    return ErrorCode::NONE;
-  }
-
-  bool accepts_new_member(const Group& g, const std::string& member_id) const {
-    const auto max = static_cast<size_t>(config.max_size);
-    switch (g.state) {
-      case GroupState::kEmpty:
-      case GroupState::kDead:
-        return true;
-      case GroupState::kPreparingRebalance: {
-        auto it = g.members.find(member_id);
-        if (it != g.members.end() && it->second.join_ticket) return true;
-        return g.awaiting_join() < max;
-      }
-      default:
-        return g.has(member_id) || g.members.size() < max;
-    }
-  }
-
-  void join(Ticket t, const JoinRequest& r, int64_t now) {
-    if (r.session_timeout_ms < config.min_session_timeout_ms ||
-        r.session_timeout_ms > config.max_session_timeout_ms) {
-      return reply(t, join_error(ErrorCode::INVALID_SESSION_TIMEOUT, r.member_id));
-    }
-    Group* g = find(r.group_id);
-    bool created = false;
-    if (!g) {
-      if (!r.member_id.empty()) {
-        return reply(t, join_error(ErrorCode::UNKNOWN_MEMBER_ID, r.member_id));
-      }
-      Group fresh;
-      fresh.id = r.group_id;
-      fresh.state_timestamp_ms = now;
-      g = &groups.emplace(r.group_id, std::move(fresh)).first->second;
-      created = true;
-    }
-    auto refuse = [&](ErrorCode code, std::string member_id) {
-      if (created) groups.erase(r.group_id);  // a refused first join leaves no group behind
-      reply(t, join_error(code, std::move(member_id)));
-    };
-    if (!accepts_new_member(*g, r.member_id)) {
-      if (g->has(r.member_id)) remove_member(*g, r.member_id, now);
-      return refuse(ErrorCode::GROUP_MAX_SIZE_REACHED, "");
-    }
-    if (g->state == GroupState::kDead) {
-      return refuse(ErrorCode::COORDINATOR_NOT_AVAILABLE, r.member_id);
-    }
-    if (!protocols_compatible(*g, r)) {
-      return refuse(ErrorCode::INCONSISTENT_GROUP_PROTOCOL, r.member_id);
-    }
-    if (g->members.empty()) g->protocol_type = r.protocol_type;  // set by the first member
-    if (r.member_id.empty()) {
-      join_new_member(*g, t, r, now);
-    } else {
-      join_known_member(*g, t, r, now);
-    }
-    try_complete_join(*g, now);
-  }
-
-  Member member_from(const JoinRequest& r, std::string id) const {
-    Member m;
-    m.id = std::move(id);
-    m.instance_id = r.instance_id;
-    m.client_id = r.client_id;
-    m.client_host = r.client_host;
-    m.session_timeout_ms = r.session_timeout_ms;
-    m.rebalance_timeout_ms = r.rebalance_timeout_ms;
-    m.protocols = r.protocols;
-    return m;
-  }
-
-  void join_new_member(Group& g, Ticket t, const JoinRequest& r, int64_t now) {
-    const std::string id = new_member_id(r);
-    if (r.instance_id) {
-      auto known = g.static_members.find(*r.instance_id);
-      if (known != g.static_members.end()) return static_rejoin(g, t, r, known->second, id, now);
-      return add_member(g, member_from(r, id), t, r.supports_skip_assignment, now);
-    }
-    if (r.require_known_member_id) {
-      // KIP-394: the id is handed out first; the member joins again with it.
-      g.pending_members[id] = now + r.session_timeout_ms;
-      return reply(t, join_error(ErrorCode::MEMBER_ID_REQUIRED, id));
-    }
-    add_member(g, member_from(r, id), t, r.supports_skip_assignment, now);
-  }
-
-  void update_member(Member& m, const JoinRequest& r) {
-    m.protocols = r.protocols;
-    m.session_timeout_ms = r.session_timeout_ms;
-    m.rebalance_timeout_ms = r.rebalance_timeout_ms;
-    m.client_id = r.client_id;
-    m.client_host = r.client_host;
-  }
-
-  // 2.8: a known instance joining with an empty member id is a restart.
-  void static_rejoin(Group& g, Ticket t, const JoinRequest& r, const std::string& old_id,
-                     const std::string& new_id, int64_t now) {
-    auto node = g.members.extract(old_id);
-    FERRY_ASSERT(!node.empty(), "static member {} maps to missing member {}", *r.instance_id,
-                 old_id);
-    Member previous = node.mapped();
-    Member& m = node.mapped();
-    if (m.join_ticket) reply(*m.join_ticket, join_error(ErrorCode::FENCED_INSTANCE_ID, old_id));
-    if (m.sync_ticket) {
-      SyncResponse sr;
-      sr.error = ErrorCode::FENCED_INSTANCE_ID;
-      reply(*m.sync_ticket, sr);
-    }
-    m.join_ticket.reset();
-    m.sync_ticket.reset();
-    const Bytes* old_md = g.protocol ? previous.metadata_for(*g.protocol) : nullptr;
-    const Bytes old_selected = old_md ? *old_md : Bytes{};
-    node.key() = new_id;
-    m.id = new_id;
-    update_member(m, r);
-    g.members.insert(std::move(node));
-    g.static_members[*r.instance_id] = new_id;
-    const bool was_leader = g.leader == old_id;
-    if (was_leader) g.leader = new_id;
-    if (g.pending_sync.erase(old_id) > 0) g.pending_sync.insert(new_id);
-    Member& current = g.members.at(new_id);
-    arm_session(current, now);
-    switch (g.state) {
-      case GroupState::kStable: {
-        const Bytes* new_md = g.protocol ? current.metadata_for(*g.protocol) : nullptr;
-        if (new_md && *new_md == old_selected) {
-          // Unchanged: no rebalance. Persist the new id, then answer with the generation.
-          JoinResponse resp = join_answer(g, current, false);
-          if (was_leader && r.supports_skip_assignment) {
-            resp = join_answer(g, current, true);
-            resp.skip_assignment = true;
-          } else if (was_leader) {
-            resp.leader = old_id;  // a returning leader must not run the assignor (pre-KIP-814)
-          }
-          append({group_record(g)},
-                 StoreStaticRejoin{t, g.id, old_id, new_id, std::move(previous), std::move(resp)});
-          return;
-        }
-        current.join_ticket = t;
-        current.join_skip_assignment = r.supports_skip_assignment;
-        prepare_rebalance(g, now);
-        return;
-      }
-      case GroupState::kCompletingRebalance:
-        current.join_ticket = t;
-        current.join_skip_assignment = r.supports_skip_assignment;
-        prepare_rebalance(g, now);  // KAFKA-9801: the old id may be in the assignment
-        return;
-      default:
-        current.join_ticket = t;
-        current.join_skip_assignment = r.supports_skip_assignment;
-        return;
-    }
-  }
-
-  void join_known_member(Group& g, Ticket t, const JoinRequest& r, int64_t now) {
-    auto pending = g.pending_members.find(r.member_id);
-    if (pending != g.pending_members.end()) {
-      g.pending_members.erase(pending);
-      return add_member(g, member_from(r, r.member_id), t, r.supports_skip_assignment, now);
-    }
-    const ErrorCode valid = validate_member(g, r.member_id, r.instance_id);
-    if (valid != ErrorCode::NONE) return reply(t, join_error(valid, r.member_id));
-    Member& m = g.members.at(r.member_id);
-    switch (g.state) {
-      case GroupState::kPreparingRebalance:
-        update_member(m, r);
-        if (m.join_ticket && *m.join_ticket != t) {
-          // A retried JoinGroup replaces the one parked before (its answer would be lost).
-          reply(*m.join_ticket, join_error(ErrorCode::REBALANCE_IN_PROGRESS, m.id));
-        }
-        m.join_ticket = t;
-        m.join_skip_assignment = r.supports_skip_assignment;
-        return;
-      case GroupState::kCompletingRebalance:
-        if (m.protocols == r.protocols) {
-          arm_session(m, now);
-          return reply(t, join_answer(g, m, g.leader == m.id));
-        }
-        update_member(m, r);
-        m.join_ticket = t;
-        m.join_skip_assignment = r.supports_skip_assignment;
-        prepare_rebalance(g, now);
-        return;
-      case GroupState::kStable:
-        if (g.leader == m.id || m.protocols != r.protocols) {
-          update_member(m, r);
-          m.join_ticket = t;
-          m.join_skip_assignment = r.supports_skip_assignment;
-          prepare_rebalance(g, now);
-          return;
-        }
-        arm_session(m, now);
-        return reply(t, join_answer(g, m, false));
-      default:
-        return reply(t, join_error(ErrorCode::UNKNOWN_MEMBER_ID, r.member_id));
-    }
-  }
-
-  // --- SyncGroup (2.5) ---------------------------------------------------------------------------
-
-  SyncResponse sync_error(ErrorCode code) const {
-    SyncResponse r;
-    r.error = code;
-    return r;
-  }
-
-  void sync(Ticket t, const SyncRequest& r, int64_t now) {
-    Group* g = find(r.group_id);
-    if (!g) return reply(t, sync_error(ErrorCode::UNKNOWN_MEMBER_ID));
-    if (g->state == GroupState::kDead)
-      return reply(t, sync_error(ErrorCode::COORDINATOR_NOT_AVAILABLE));
-    const ErrorCode valid = validate_member(*g, r.member_id, r.instance_id);
-    if (valid != ErrorCode::NONE) return reply(t, sync_error(valid));
-    if (r.generation != g->generation) return reply(t, sync_error(ErrorCode::ILLEGAL_GENERATION));
-    if ((r.protocol_type && *r.protocol_type != g->protocol_type) ||
-        (r.protocol_name && r.protocol_name != g->protocol)) {
-      return reply(t, sync_error(ErrorCode::INCONSISTENT_GROUP_PROTOCOL));
-    }
-    Member& m = g->members.at(r.member_id);
-    switch (g->state) {
-      case GroupState::kEmpty:
-        return reply(t, sync_error(ErrorCode::UNKNOWN_MEMBER_ID));
-      case GroupState::kPreparingRebalance:
-        return reply(t, sync_error(ErrorCode::REBALANCE_IN_PROGRESS));
-      case GroupState::kStable: {
-        arm_session(m, now);
-        SyncResponse ok;
-        ok.protocol_type = g->protocol_type;
-        ok.protocol_name = g->protocol;
-        ok.assignment = m.assignment;
-        return reply(t, ok);
-      }
-      case GroupState::kCompletingRebalance:
-        break;
-      case GroupState::kDead:
-        return;
-    }
-    if (m.sync_ticket && *m.sync_ticket != t)
-      reply(*m.sync_ticket, sync_error(ErrorCode::REBALANCE_IN_PROGRESS));
-    m.sync_ticket = t;
-    g->pending_sync.erase(m.id);
-    if (g->leader != m.id || g->storing_assignment) return;
-    StoreAssignment store{g->id, g->generation, {}};
-    for (const auto& [id, _] : g->members)
-      store.assignments[id] = {};
-    for (const auto& [id, bytes] : r.assignments) {
-      if (store.assignments.count(id)) store.assignments[id] = bytes;
-    }
-    // The record holds the assignment; memory takes it once the record is appended.
-    OffsetsRecord record = group_record(*g, &store.assignments);
-    g->storing_assignment = append({std::move(record)}, std::move(store));
-  }
-
-  void assignment_stored(const StoreAssignment& s, ErrorCode error, uint64_t id, int64_t now) {
-    Group* g = find(s.group);
-    if (!g || g->storing_assignment != id) return;
-    g->storing_assignment.reset();
-    if (g->state != GroupState::kCompletingRebalance || g->generation != s.generation) return;
-    if (error != ErrorCode::NONE) {
-      const ErrorCode mapped = map_store_error(error, false);
-      for (auto& [_, m] : g->members) {
-        if (m.sync_ticket) reply(*m.sync_ticket, sync_error(mapped));
-        m.sync_ticket.reset();
-      }
-      prepare_rebalance(*g, now);
-      return;
-    }
-    for (auto& [mid, m] : g->members) {
-      auto it = s.assignments.find(mid);
-      m.assignment = it == s.assignments.end() ? Bytes{} : it->second;
-    }
-    // The pending-sync timer stays armed: a follower that never syncs is removed even now.
-    transition(*g, GroupState::kStable, now);
-    for (auto& [_, m] : g->members) {
-      if (!m.sync_ticket) continue;
+  Member& m = g->members.at(r.member_id);
+  switch (g->state) {
+    case GroupState::kEmpty:
+      return reply(t, sync_error(ErrorCode::UNKNOWN_MEMBER_ID));
+    case GroupState::kPreparingRebalance:
+      return reply(t, sync_error(ErrorCode::REBALANCE_IN_PROGRESS));
+    case GroupState::kStable: {
+      arm_session(m, now);
       SyncResponse ok;
       ok.protocol_type = g->protocol_type;
       ok.protocol_name = g->protocol;
       ok.assignment = m.assignment;
-      reply(*m.sync_ticket, ok);
+      return reply(t, ok);
+    }
+    case GroupState::kCompletingRebalance:
+      break;
+    case GroupState::kDead:
+      return;
+  }
+  if (m.sync_ticket && *m.sync_ticket != t)
+    reply(*m.sync_ticket, sync_error(ErrorCode::REBALANCE_IN_PROGRESS));
+  m.sync_ticket = t;
+  g->pending_sync.erase(m.id);
+  if (g->leader != m.id || g->storing_assignment) return;
+  StoreAssignment store{g->id, g->generation, {}};
+  for (const auto& [id, _] : g->members)
+    store.assignments[id] = {};
+  for (const auto& [id, bytes] : r.assignments) {
+    if (store.assignments.count(id)) store.assignments[id] = bytes;
+  }
+  // The record holds the assignment; memory takes it once the record is appended.
+  OffsetsRecord record = group_record(*g, &store.assignments);
+  g->storing_assignment = append({std::move(record)}, std::move(store));
+}
+
+void GroupShard::Impl::assignment_stored(const StoreAssignment& s, ErrorCode error, uint64_t id,
+                                         int64_t now) {
+  Group* g = find(s.group);
+  if (!g || g->storing_assignment != id) return;
+  g->storing_assignment.reset();
+  if (g->state != GroupState::kCompletingRebalance || g->generation != s.generation) return;
+  if (error != ErrorCode::NONE) {
+    const ErrorCode mapped = map_store_error(error, false);
+    for (auto& [_, m] : g->members) {
+      if (m.sync_ticket) reply(*m.sync_ticket, sync_error(mapped));
       m.sync_ticket.reset();
+    }
+    prepare_rebalance(*g, now);
+    return;
+  }
+  for (auto& [mid, m] : g->members) {
+    auto it = s.assignments.find(mid);
+    m.assignment = it == s.assignments.end() ? Bytes{} : it->second;
+  }
+  // The pending-sync timer stays armed: a follower that never syncs is removed even now.
+  transition(*g, GroupState::kStable, now);
+  for (auto& [_, m] : g->members) {
+    if (!m.sync_ticket) continue;
+    SyncResponse ok;
+    ok.protocol_type = g->protocol_type;
+    ok.protocol_name = g->protocol;
+    ok.assignment = m.assignment;
+    reply(*m.sync_ticket, ok);
+    m.sync_ticket.reset();
+    arm_session(m, now);
+  }
+}
+
+// --- Heartbeat and LeaveGroup (2.6, 2.7) ---------------------------------------------------------
+
+ErrorCode GroupShard::Impl::heartbeat(const HeartbeatRequest& r, int64_t now) {
+  Group* g = find(r.group_id);
+  if (!g) return ErrorCode::UNKNOWN_MEMBER_ID;
+  if (g->state == GroupState::kDead) return ErrorCode::COORDINATOR_NOT_AVAILABLE;
+  const ErrorCode valid = validate_member(*g, r.member_id, r.instance_id);
+  if (valid != ErrorCode::NONE) return valid;
+  if (r.generation != g->generation) return ErrorCode::ILLEGAL_GENERATION;
+  Member& m = g->members.at(r.member_id);
+  switch (g->state) {
+    case GroupState::kEmpty:
+      return ErrorCode::UNKNOWN_MEMBER_ID;
+    case GroupState::kPreparingRebalance:
       arm_session(m, now);
-    }
+      return ErrorCode::REBALANCE_IN_PROGRESS;
+    default:
+      arm_session(m, now);
+      return ErrorCode::NONE;
   }
+}
 
-  // --- Heartbeat and LeaveGroup (2.6, 2.7)
-  // --------------------------------------------------------
-
-  ErrorCode heartbeat(const HeartbeatRequest& r, int64_t now) {
-    Group* g = find(r.group_id);
-    if (!g) return ErrorCode::UNKNOWN_MEMBER_ID;
-    if (g->state == GroupState::kDead) return ErrorCode::COORDINATOR_NOT_AVAILABLE;
-    const ErrorCode valid = validate_member(*g, r.member_id, r.instance_id);
-    if (valid != ErrorCode::NONE) return valid;
-    if (r.generation != g->generation) return ErrorCode::ILLEGAL_GENERATION;
-    Member& m = g->members.at(r.member_id);
-    switch (g->state) {
-      case GroupState::kEmpty:
-        return ErrorCode::UNKNOWN_MEMBER_ID;
-      case GroupState::kPreparingRebalance:
-        arm_session(m, now);
-        return ErrorCode::REBALANCE_IN_PROGRESS;
-      default:
-        arm_session(m, now);
-        return ErrorCode::NONE;
-    }
+LeaveResponse GroupShard::Impl::leave(const std::string& group_id,
+                                      const std::vector<LeaveMember>& members, int64_t now) {
+  LeaveResponse out;
+  Group* g = find(group_id);
+  if (!g) {
+    out.members.assign(members.size(), ErrorCode::UNKNOWN_MEMBER_ID);
+    return out;
   }
-
-  LeaveResponse leave(const std::string& group_id, const std::vector<LeaveMember>& members,
-                      int64_t now) {
-    LeaveResponse out;
-    Group* g = find(group_id);
-    if (!g) {
-      out.members.assign(members.size(), ErrorCode::UNKNOWN_MEMBER_ID);
-      return out;
-    }
-    if (g->state == GroupState::kDead) {
-      out.error = ErrorCode::COORDINATOR_NOT_AVAILABLE;
-      out.members.assign(members.size(), ErrorCode::NONE);
-      return out;
-    }
-    for (const auto& lm : members) {
-      if (lm.member_id.empty() && lm.instance_id) {  // admin removal of a static member
-        auto it = g->static_members.find(*lm.instance_id);
-        if (it == g->static_members.end()) {
-          out.members.push_back(ErrorCode::UNKNOWN_MEMBER_ID);
-          continue;
-        }
-        const std::string id = it->second;
-        remove_member(*g, id, now);
-        out.members.push_back(ErrorCode::NONE);
+  if (g->state == GroupState::kDead) {
+    out.error = ErrorCode::COORDINATOR_NOT_AVAILABLE;
+    out.members.assign(members.size(), ErrorCode::NONE);
+    return out;
+  }
+  for (const auto& lm : members) {
+    if (lm.member_id.empty() && lm.instance_id) {  // admin removal of a static member
+      auto it = g->static_members.find(*lm.instance_id);
+      if (it == g->static_members.end()) {
+        out.members.push_back(ErrorCode::UNKNOWN_MEMBER_ID);
         continue;
       }
-      if (g->pending_members.erase(lm.member_id) > 0) {
-        out.members.push_back(ErrorCode::NONE);
-        try_complete_join(*g, now);
-        continue;
-      }
-      const ErrorCode valid = validate_member(*g, lm.member_id, lm.instance_id);
-      if (valid != ErrorCode::NONE) {
-        out.members.push_back(valid);
-        continue;
-      }
-      remove_member(*g, lm.member_id, now);
+      const std::string id = it->second;
+      remove_member(*g, id, now);
       out.members.push_back(ErrorCode::NONE);
+      continue;
     }
-    return out;
+    if (g->pending_members.erase(lm.member_id) > 0) {
+      out.members.push_back(ErrorCode::NONE);
+      try_complete_join(*g, now);
+      continue;
+    }
+    const ErrorCode valid = validate_member(*g, lm.member_id, lm.instance_id);
+    if (valid != ErrorCode::NONE) {
+      out.members.push_back(valid);
+      continue;
+    }
+    remove_member(*g, lm.member_id, now);
+    out.members.push_back(ErrorCode::NONE);
   }
-
-  // --- Offsets (3.1-3.4) -------------------------------------------------------------------------
-
-  void commit(Ticket t, const CommitRequest& r, int64_t now) {
-    CommitResponse resp;
-    auto all = [&](ErrorCode code) {
-      resp.partitions.assign(r.partitions.size(), code);
-      reply(t, resp);
-    };
-    Group* g = find(r.group_id);
-    if (!g) {
-      if (r.generation >= 0) return all(ErrorCode::ILLEGAL_GENERATION);
-      Group simple;
-      simple.id = r.group_id;
-      simple.state_timestamp_ms = now;
-      g = &groups.emplace(r.group_id, std::move(simple)).first->second;
-    } else if (g->state == GroupState::kDead) {
-      return all(ErrorCode::COORDINATOR_NOT_AVAILABLE);
-    } else if (r.generation < 0 && g->state == GroupState::kEmpty) {
-      // a simple consumer or an admin tool
-    } else if (r.generation >= 0 || !r.member_id.empty() || r.instance_id) {
-      const ErrorCode valid = validate_member(*g, r.member_id, r.instance_id);
-      if (valid != ErrorCode::NONE) return all(valid);
-      if (r.generation != g->generation) return all(ErrorCode::ILLEGAL_GENERATION);
-      if (g->state == GroupState::kCompletingRebalance)
-        return all(ErrorCode::REBALANCE_IN_PROGRESS);
-      arm_session(g->members.at(r.member_id), now);
-    } else {
-      return all(ErrorCode::UNKNOWN_MEMBER_ID);
-    }
-    StoreCommit store{t, g->id, {}, {}, {}};
-    std::vector<OffsetsRecord> records;
-    resp.partitions.assign(r.partitions.size(), ErrorCode::NONE);
-    for (size_t i = 0; i < r.partitions.size(); ++i) {
-      const CommitPartition& p = r.partitions[i];
-      const std::string metadata = p.metadata.value_or("");
-      if (metadata.size() > static_cast<size_t>(config.offset_metadata_max_bytes)) {
-        resp.partitions[i] = ErrorCode::OFFSET_METADATA_TOO_LARGE;
-        continue;
-      }
-      OffsetValue v;
-      v.offset = p.offset;
-      v.leader_epoch = p.leader_epoch;
-      v.metadata = metadata;
-      v.commit_timestamp_ms = p.commit_timestamp_ms >= 0 ? p.commit_timestamp_ms : now;
-      if (r.retention_ms >= 0) v.expire_timestamp_ms = now + r.retention_ms;
-      records.push_back(
-          OffsetsRecord{encode_key(OffsetKey{g->id, p.tp.topic, p.tp.partition}), encode_value(v)});
-      store.offsets.emplace_back(p.tp, v);
-      store.written_index.push_back(i);
-      ++g->pending_commits[p.tp];
-    }
-    store.response = resp;
-    if (records.empty()) return reply(t, resp);
-    append(std::move(records), std::move(store));
-  }
-
-  void commit_stored(StoreCommit& s, ErrorCode error) {
-    Group* g = find(s.group);
-    if (g) {
-      for (const auto& [tp, v] : s.offsets) {
-        auto it = g->pending_commits.find(tp);
-        if (it != g->pending_commits.end() && --it->second == 0) g->pending_commits.erase(it);
-        if (error == ErrorCode::NONE) g->offsets[tp] = v;
-      }
-    }
-    if (error != ErrorCode::NONE) {
-      const ErrorCode mapped = map_store_error(error, true);
-      for (const size_t i : s.written_index)
-        s.response.partitions[i] = mapped;
-    }
-    reply(s.ticket, s.response);
-  }
-
-  std::vector<FetchedOffset> fetch_offsets(const std::string& group_id,
-                                           const std::optional<std::vector<TopicPartitionRef>>& tps,
-                                           bool require_stable) const {
-    std::vector<FetchedOffset> out;
-    auto it = groups.find(group_id);
-    const Group* g =
-        it == groups.end() || it->second.state == GroupState::kDead ? nullptr : &it->second;
-    auto fetched = [&](const TopicPartitionRef& tp) {
-      FetchedOffset f;
-      f.tp = tp;
-      if (!g) return f;
-      if (require_stable && g->pending_commits.count(tp)) {
-        f.error = ErrorCode::UNSTABLE_OFFSET_COMMIT;
-        return f;
-      }
-      auto o = g->offsets.find(tp);
-      if (o != g->offsets.end()) {
-        f.offset = o->second.offset;
-        f.leader_epoch = o->second.leader_epoch;
-        f.metadata = o->second.metadata;
-      }
-      return f;
-    };
-    if (tps) {
-      for (const auto& tp : *tps)
-        out.push_back(fetched(tp));
-    } else if (g) {
-      for (const auto& [tp, _] : g->offsets)
-        out.push_back(fetched(tp));
-    }
-    return out;
-  }
-
-  // Subscribed topics of a Stable/Completing consumer group: the v0 prefix of each member's
-  // ConsumerProtocolSubscription (int16 version, then a string array). nullopt: unknown.
-  std::optional<std::set<std::string>> subscribed_topics(const Group& g) const {
-    if (g.protocol_type != "consumer" || !g.protocol) return std::nullopt;
-    std::set<std::string> topics;
-    for (const auto& [_, m] : g.members) {
-      const Bytes* md = m.metadata_for(*g.protocol);
-      if (!md) return std::nullopt;
-      ByteReader r{ByteSpan(*md)};
-      (void)r.i16();
-      const int32_t n = r.i32();
-      if (n < 0 || !r.ok()) return std::nullopt;
-      for (int32_t i = 0; i < n; ++i) {
-        const int16_t len = r.i16();
-        if (len < 0) return std::nullopt;
-        topics.emplace(as_string_view(r.bytes(static_cast<size_t>(len))));
-      }
-      if (!r.ok()) return std::nullopt;
-    }
-    return topics;
-  }
-
-  void delete_offsets(Ticket t, const std::string& group_id,
-                      const std::vector<TopicPartitionRef>& tps, int64_t) {
-    OffsetDeleteResponse resp;
-    Group* g = find(group_id);
-    if (!g || g->state == GroupState::kDead) {
-      resp.error = ErrorCode::GROUP_ID_NOT_FOUND;
-      return reply(t, resp);
-    }
-    std::optional<std::set<std::string>> subscribed;
-    if (g->state != GroupState::kEmpty) {
-      if (g->protocol_type != "consumer") {
-        resp.error = ErrorCode::NON_EMPTY_GROUP;
-        return reply(t, resp);
-      }
-      subscribed = subscribed_topics(*g);
-    }
-    StoreOffsetDelete store{t, g->id, {}, {}};
-    std::vector<OffsetsRecord> records;
-    for (const auto& tp : tps) {
-      const bool blocked =
-          g->state != GroupState::kEmpty && (!subscribed || subscribed->count(tp.topic) > 0);
-      if (blocked) {
-        resp.partitions.push_back(ErrorCode::GROUP_SUBSCRIBED_TO_TOPIC);
-        continue;
-      }
-      resp.partitions.push_back(ErrorCode::NONE);
-      if (!g->offsets.count(tp)) continue;
-      records.push_back(
-          OffsetsRecord{encode_key(OffsetKey{g->id, tp.topic, tp.partition}), std::nullopt});
-      store.removed.push_back(tp);
-    }
-    store.response = resp;
-    if (records.empty()) return reply(t, resp);
-    append(std::move(records), std::move(store));
-  }
-
-  void delete_group(Ticket t, const std::string& group_id, int64_t now) {
-    Group* g = find(group_id);
-    if (!g || g->state == GroupState::kDead) return reply(t, ErrorCode::GROUP_ID_NOT_FOUND);
-    if (g->state != GroupState::kEmpty) return reply(t, ErrorCode::NON_EMPTY_GROUP);
-    std::vector<OffsetsRecord> records;
-    for (const auto& [tp, _] : g->offsets) {
-      records.push_back(
-          OffsetsRecord{encode_key(OffsetKey{g->id, tp.topic, tp.partition}), std::nullopt});
-    }
-    records.push_back(OffsetsRecord{encode_key(GroupKey{g->id}), std::nullopt});
-    transition(*g, GroupState::kDead, now);
-    groups.erase(group_id);
-    append(std::move(records), StoreDelete{t});
-  }
-
-  // --- Time --------------------------------------------------------------------------------------
-
-  void advance(int64_t now) {
-    if (next_expiry_check_ms < 0)
-      next_expiry_check_ms = now + config.offsets_retention_check_interval_ms;
-    if (now >= next_expiry_check_ms) {
-      next_expiry_check_ms = now + config.offsets_retention_check_interval_ms;
-      expire_offsets(now);
-    }
-    std::vector<std::string> ids;
-    for (const auto& [id, _] : groups)
-      ids.push_back(id);
-    for (const auto& id : ids) {
-      Group* g = find(id);
-      if (!g) continue;
-      expire_pending_members(*g, now);
-      expire_sessions(*g, now);
-      if (g->state == GroupState::kPreparingRebalance && now >= g->join_deadline_ms) {
-        join_deadline_passed(*g, now);
-      }
-      if ((g->state == GroupState::kCompletingRebalance || g->state == GroupState::kStable) &&
-          now >= g->sync_deadline_ms) {
-        sync_deadline_passed(*g, now);
-      }
-    }
-  }
-
-  // GROUPS.md 3.3 (KIP-211): which offsets may expire depends on the group's state; an offset
-  // with an explicit expire timestamp (a v2-4 commit) expires then instead. Memory forgets them
-  // at once and tombstones follow (as Kafka 3.x: a lost tombstone only brings an expired offset
-  // back until the next scan after a reload).
-  void expire_offsets(int64_t now) {
-    std::vector<OffsetsRecord> records;
-    std::vector<std::string> dead;
-    for (auto& [id, g] : groups) {
-      const bool empty_typed = !g.protocol_type.empty() && g.state == GroupState::kEmpty;
-      const bool simple = g.protocol_type.empty() && g.members.empty();
-      std::optional<std::set<std::string>> subscribed;
-      if (g.protocol_type == "consumer" && g.state == GroupState::kStable) {
-        subscribed = subscribed_topics(g);
-      }
-      if (!empty_typed && !simple && !subscribed) continue;  // rebalancing: nothing (KAFKA-13636)
-      for (auto it = g.offsets.begin(); it != g.offsets.end();) {
-        const auto& [tp, v] = *it;
-        bool expired = false;
-        if (g.pending_commits.count(tp) || (subscribed && subscribed->count(tp.topic))) {
-          expired = false;
-        } else if (v.expire_timestamp_ms >= 0) {
-          expired = now >= v.expire_timestamp_ms;
-        } else {
-          const int64_t from = empty_typed && g.state_timestamp_ms >= 0 ? g.state_timestamp_ms
-                                                                        : v.commit_timestamp_ms;
-          expired = now - from >= config.offsets_retention_ms;
-        }
-        if (!expired) {
-          ++it;
-          continue;
-        }
-        records.push_back(
-            OffsetsRecord{encode_key(OffsetKey{g.id, tp.topic, tp.partition}), std::nullopt});
-        it = g.offsets.erase(it);
-      }
-      if (g.state == GroupState::kEmpty && g.offsets.empty() && g.pending_commits.empty() &&
-          g.members.empty() && !g.storing_assignment) {
-        records.push_back(OffsetsRecord{encode_key(GroupKey{g.id}), std::nullopt});
-        dead.push_back(id);
-      }
-    }
-    for (const auto& id : dead) {
-      transition(groups.at(id), GroupState::kDead, now);
-      groups.erase(id);
-    }
-    if (!records.empty()) append(std::move(records), StoreLog{"expired offsets"});
-  }
-
-  void expire_pending_members(Group& g, int64_t now) {
-    bool dropped = false;
-    for (auto it = g.pending_members.begin(); it != g.pending_members.end();) {
-      if (now >= it->second) {
-        it = g.pending_members.erase(it);
-        dropped = true;
-      } else {
-        ++it;
-      }
-    }
-    if (dropped) try_complete_join(g, now);
-  }
-
-  void expire_sessions(Group& g, int64_t now) {
-    std::vector<std::string> expired;
-    for (const auto& [id, m] : g.members) {
-      if (now < m.deadline_ms) continue;
-      // Members awaiting a join or sync satisfy their heartbeat, except new members (whose
-      // deadline is the new-member join timeout).
-      if (!m.is_new && (m.join_ticket || m.sync_ticket)) continue;
-      expired.push_back(id);
-    }
-    for (const auto& id : expired)
-      remove_member(g, id, now);
-  }
-
-  void join_deadline_passed(Group& g, int64_t now) {
-    if (g.initial_delay) {
-      if (g.new_member_added && g.initial_delay_remaining_ms > 0) {
-        const int64_t wait =
-            std::min<int64_t>(config.initial_rebalance_delay_ms, g.initial_delay_remaining_ms);
-        g.initial_delay_remaining_ms -= wait;
-        g.new_member_added = false;
-        g.join_deadline_ms = now + wait;
-        return;
-      }
-      g.initial_delay = false;
-    }
-    complete_join(g, now);
-  }
-
-  void sync_deadline_passed(Group& g, int64_t now) {
-    g.sync_deadline_ms = kNever;
-    if (g.pending_sync.empty()) return;
-    const std::vector<std::string> missing(g.pending_sync.begin(), g.pending_sync.end());
-    for (const auto& id : missing) {
-      auto it = g.members.find(id);
-      if (it == g.members.end()) continue;
-      if (it->second.instance_id) g.static_members.erase(*it->second.instance_id);
-      g.members.erase(it);
-      if (g.leader == id) g.leader.reset();
-    }
-    g.pending_sync.clear();
-    if (!g.leader && !g.members.empty()) g.leader = g.members.begin()->first;
-    prepare_rebalance(g, now);
-  }
-
-  std::optional<int64_t> next_deadline() const {
-    int64_t next = kNever;
-    for (const auto& [_, g] : groups) {
-      next = std::min({next, g.join_deadline_ms, g.sync_deadline_ms});
-      for (const auto& [__, m] : g.members)
-        next = std::min(next, m.deadline_ms);
-      for (const auto& [__, d] : g.pending_members)
-        next = std::min(next, d);
-    }
-    if (next == kNever) return std::nullopt;
-    return next;
-  }
-
-  void appended(uint64_t id, ErrorCode error, int64_t now) {
-    auto it = stores.find(id);
-    if (it == stores.end()) return;
-    Store store = std::move(it->second);
-    stores.erase(it);
-    std::visit(
-        [&](auto& s) {
-          using T = std::decay_t<decltype(s)>;
-          if constexpr (std::is_same_v<T, StoreAssignment>) {
-            assignment_stored(s, error, id, now);
-          } else if constexpr (std::is_same_v<T, StoreCommit>) {
-            commit_stored(s, error);
-          } else if constexpr (std::is_same_v<T, StoreStaticRejoin>) {
-            static_rejoin_stored(s, error, now);
-          } else if constexpr (std::is_same_v<T, StoreDelete>) {
-            reply(s.ticket, map_store_error(error, true));
-          } else if constexpr (std::is_same_v<T, StoreOffsetDelete>) {
-            offsets_deleted(s, error);
-          } else {
-            (void)s;  // a log-only record (a group gone Empty): a lost one is harmless
-          }
-        },
-        store);
-  }
-
-  void static_rejoin_stored(StoreStaticRejoin& s, ErrorCode error, int64_t) {
-    Group* g = find(s.group);
-    if (error == ErrorCode::NONE || !g) {
-      if (error != ErrorCode::NONE) s.response = join_error(map_store_error(error, false));
-      return reply(s.ticket, s.response);
-    }
-    // Undo the swap: the old id is the member again.
-    auto node = g->members.extract(s.new_id);
-    if (!node.empty()) {
-      g->members.emplace(s.old_id, s.previous);
-      if (s.previous.instance_id) g->static_members[*s.previous.instance_id] = s.old_id;
-      if (g->leader == s.new_id) g->leader = s.old_id;
-    }
-    reply(s.ticket, join_error(map_store_error(error, false)));
-  }
-
-  void offsets_deleted(StoreOffsetDelete& s, ErrorCode error) {
-    if (error != ErrorCode::NONE) {
-      s.response.error = map_store_error(error, true);
-      return reply(s.ticket, s.response);
-    }
-    if (Group* g = find(s.group)) {
-      for (const auto& tp : s.removed)
-        g->offsets.erase(tp);
-    }
-    reply(s.ticket, s.response);
-  }
-
-  // --- Loading (4.3) -----------------------------------------------------------------------------
-
-  Status replay(ByteSpan key, std::optional<ByteSpan> value) {
-    FERRY_ASSIGN_OR_RETURN(RecordKey k, decode_key(key));
-    if (auto* ok = std::get_if<OffsetKey>(&k)) {
-      const TopicPartitionRef tp{ok->topic, ok->partition};
-      if (!value) {
-        auto it = loaded_offsets.find(ok->group);
-        if (it != loaded_offsets.end()) it->second.erase(tp);
-        return ok_status();
-      }
-      FERRY_ASSIGN_OR_RETURN(OffsetValue v, decode_offset_value(*value));
-      loaded_offsets[ok->group][tp] = v;
-    } else if (auto* gk = std::get_if<GroupKey>(&k)) {
-      if (!value) {
-        loaded_groups.erase(gk->group);
-        return ok_status();
-      }
-      FERRY_ASSIGN_OR_RETURN(GroupValue v, decode_group_value(*value));
-      loaded_groups[gk->group] = std::move(v);
-    }
-    return ok_status();
-  }
-
-  void loaded(int64_t now) {
-    for (auto& [id, v] : loaded_groups) {
-      Group g;
-      g.id = id;
-      g.protocol_type = v.protocol_type;
-      g.generation = v.generation;
-      g.protocol = v.protocol;
-      g.leader = v.leader;
-      g.state_timestamp_ms = v.current_state_timestamp_ms;
-      g.state = v.members.empty() ? GroupState::kEmpty : GroupState::kStable;
-      if (v.members.empty()) {
-        g.protocol.reset();
-        g.leader.reset();
-      }
-      for (auto& mv : v.members) {
-        Member m;
-        m.id = mv.member_id;
-        m.instance_id = mv.instance_id;
-        m.client_id = mv.client_id;
-        m.client_host = mv.client_host;
-        m.session_timeout_ms = mv.session_timeout_ms;
-        m.rebalance_timeout_ms =
-            mv.rebalance_timeout_ms < 0 ? mv.session_timeout_ms : mv.rebalance_timeout_ms;
-        if (v.protocol) m.protocols.push_back(Protocol{*v.protocol, mv.subscription});
-        m.assignment = mv.assignment;
-        arm_session(m, now);
-        if (m.instance_id) g.static_members[*m.instance_id] = m.id;
-        g.members.emplace(m.id, std::move(m));
-      }
-      Group& placed = groups.emplace(id, std::move(g)).first->second;
-      // GROUPS.md 1.5: a group above group.max.size (lowered since it was written) rebalances at
-      // once; the join phase's capacity check then turns the extra members away.
-      if (placed.members.size() > static_cast<size_t>(config.max_size)) {
-        prepare_rebalance(placed, now);
-      }
-    }
-    for (auto& [id, offsets] : loaded_offsets) {
-      auto [it, fresh] = groups.try_emplace(id);
-      if (fresh) {
-        it->second.id = id;
-        it->second.state_timestamp_ms = now;
-      }
-      it->second.offsets = std::move(offsets);
-    }
-    loaded_groups.clear();
-    loaded_offsets.clear();
-  }
-
-  void unload() {
-    for (auto& [_, g] : groups) {
-      for (auto& [__, m] : g.members) {
-        if (m.join_ticket) reply(*m.join_ticket, join_error(ErrorCode::NOT_COORDINATOR, m.id));
-        if (m.sync_ticket) reply(*m.sync_ticket, sync_error(ErrorCode::NOT_COORDINATOR));
-      }
-    }
-    groups.clear();
-    // Appends in flight are answered by the driver's appended() (the log decides); their
-    // groups are gone, so only the request tickets get answers.
-  }
-};
-
-GroupShard::GroupShard(GroupConfig config, Random& random)
-    : impl_(std::make_unique<Impl>(config, random)) {}
-GroupShard::~GroupShard() = default;
+  return out;
+}
 
 void GroupShard::join(Ticket t, const JoinRequest& r, int64_t now) {
   impl_->join(t, r, now);
@@ -1302,27 +740,12 @@ void GroupShard::join(Ticket t, const JoinRequest& r, int64_t now) {
 void GroupShard::sync(Ticket t, const SyncRequest& r, int64_t now) {
   impl_->sync(t, r, now);
 }
-void GroupShard::commit(Ticket t, const CommitRequest& r, int64_t now) {
-  impl_->commit(t, r, now);
-}
-void GroupShard::delete_group(Ticket t, const std::string& g, int64_t now) {
-  impl_->delete_group(t, g, now);
-}
-void GroupShard::delete_offsets(Ticket t, const std::string& g,
-                                const std::vector<TopicPartitionRef>& tps, int64_t now) {
-  impl_->delete_offsets(t, g, tps, now);
-}
 ErrorCode GroupShard::heartbeat(const HeartbeatRequest& r, int64_t now) {
   return impl_->heartbeat(r, now);
 }
 LeaveResponse GroupShard::leave(const std::string& g, const std::vector<LeaveMember>& m,
                                 int64_t now) {
   return impl_->leave(g, m, now);
-}
-std::vector<FetchedOffset> GroupShard::fetch_offsets(
-    const std::string& g, const std::optional<std::vector<TopicPartitionRef>>& tps,
-    bool require_stable) const {
-  return impl_->fetch_offsets(g, tps, require_stable);
 }
 std::vector<ListedGroup> GroupShard::list_groups() const {
   std::vector<ListedGroup> out;
@@ -1351,24 +774,6 @@ DescribedGroup GroupShard::describe(const std::string& group_id) const {
     d.members.push_back(std::move(dm));
   }
   return d;
-}
-void GroupShard::advance(int64_t now) {
-  impl_->advance(now);
-}
-std::optional<int64_t> GroupShard::next_deadline() const {
-  return impl_->next_deadline();
-}
-void GroupShard::appended(uint64_t id, ErrorCode e, int64_t now) {
-  impl_->appended(id, e, now);
-}
-Status GroupShard::replay(ByteSpan key, std::optional<ByteSpan> value) {
-  return impl_->replay(key, value);
-}
-void GroupShard::loaded(int64_t now) {
-  impl_->loaded(now);
-}
-void GroupShard::unload() {
-  impl_->unload();
 }
 std::vector<Reply> GroupShard::take_replies() {
   return std::exchange(impl_->replies, {});
