@@ -122,6 +122,17 @@ constexpr std::array kSchema = {
   KeySpec{"log.message.timestamp.type", Type::kString, "CreateTime",
     "CreateTime keeps the producer's timestamps; LogAppendTime stamps the broker's time.",
     "message.timestamp.type", INT64_MIN, INT64_MAX, "CreateTime,LogAppendTime"},
+  KeySpec{"log.message.timestamp.before.max.ms", Type::kLong, "9223372036854775807",
+    "CreateTime topics: refuse (INVALID_TIMESTAMP) a record whose timestamp is more than this "
+    "before the broker's clock (KIP-937). The maximum means no bound (then "
+    "message.timestamp.difference.max.ms applies).", "message.timestamp.before.max.ms", 0},
+  KeySpec{"log.message.timestamp.after.max.ms", Type::kLong, "9223372036854775807",
+    "CreateTime topics: refuse (INVALID_TIMESTAMP) a record whose timestamp is more than this "
+    "after the broker's clock (KIP-937). The maximum means no bound (then "
+    "message.timestamp.difference.max.ms applies).", "message.timestamp.after.max.ms", 0},
+  KeySpec{"log.message.timestamp.difference.max.ms", Type::kLong, "9223372036854775807",
+    "Deprecated (KIP-937): the bound on both sides when before.max.ms / after.max.ms are "
+    "unset.", "message.timestamp.difference.max.ms", 0},
   KeySpec{"compression.type", Type::kString, "producer",
     "Ferry stores and serves batches exactly as produced (any codec), i.e. 'producer'.",
     "compression.type", INT64_MIN, INT64_MAX, "producer"},

@@ -86,6 +86,12 @@ Result<LogConfig> LogConfig::with_overrides(
       c.max_message_bytes = static_cast<int32_t>(v);
     } else if (key == "index.interval.bytes") {
       c.index_interval_bytes = static_cast<int32_t>(v);
+    } else if (key == "message.timestamp.before.max.ms") {
+      c.timestamp_before_max_ms = v;
+    } else if (key == "message.timestamp.after.max.ms") {
+      c.timestamp_after_max_ms = v;
+    } else if (key == "message.timestamp.difference.max.ms") {
+      c.timestamp_difference_max_ms = v;
     } else if (key == "delete.retention.ms") {
       c.delete_retention_ms = v;
     } else if (key == "min.compaction.lag.ms") {
@@ -117,6 +123,10 @@ Status LogConfig::validate() const {
   }
   if (index_interval_bytes < 0) {
     return Error(ErrorCode::INVALID_CONFIG, "index.interval.bytes must be >= 0");
+  }
+  if (timestamp_before_max_ms < 0 || timestamp_after_max_ms < 0 ||
+      timestamp_difference_max_ms < 0) {
+    return Error(ErrorCode::INVALID_CONFIG, "message.timestamp.*.max.ms must be >= 0");
   }
   if (!(min_cleanable_dirty_ratio >= 0 && min_cleanable_dirty_ratio <= 1)) {
     return Error(ErrorCode::INVALID_CONFIG, "min.cleanable.dirty.ratio must be in [0, 1]");

@@ -26,6 +26,21 @@ struct LogConfig {
   int32_t max_message_bytes = 1048588;
   // message.timestamp.type: CreateTime or LogAppendTime.
   TimestampType message_timestamp_type = TimestampType::kCreateTime;
+  // message.timestamp.before.max.ms / after.max.ms (KIP-937) and the deprecated
+  // message.timestamp.difference.max.ms: how far a CreateTime timestamp may lie before / after
+  // the broker's clock (INVALID_TIMESTAMP beyond). INT64_MAX: no bound. As in Kafka, an unset
+  // (INT64_MAX) before/after bound falls back on difference.max.ms.
+  int64_t timestamp_before_max_ms = INT64_MAX;
+  int64_t timestamp_after_max_ms = INT64_MAX;
+  int64_t timestamp_difference_max_ms = INT64_MAX;
+  int64_t before_bound_ms() const {
+    return timestamp_before_max_ms != INT64_MAX ? timestamp_before_max_ms
+                                                : timestamp_difference_max_ms;
+  }
+  int64_t after_bound_ms() const {
+    return timestamp_after_max_ms != INT64_MAX ? timestamp_after_max_ms
+                                               : timestamp_difference_max_ms;
+  }
   // index.interval.bytes: bytes of log between two offset-index entries.
   int32_t index_interval_bytes = 4096;
 

@@ -121,17 +121,36 @@ Result<AppendResult> PartitionLog::finish_append_locked(const std::vector<BatchI
 }
 
 namespace {
-// Kafka's LogValidator: a compacted topic only takes records with keys (the cleaner could never
-// tell which value of a keyless record is the latest).
-Status check_keyed(ByteSpan batches, const std::vector<BatchInfo>& infos, const LogConfig& config) {
+// Kafka's LogValidator rules that need the records: a compacted topic only takes records with
+// keys (the cleaner could never tell which value of a keyless record is the latest), and with
+// CreateTime every timestamp must lie within [now - before.max, now + after.max] (KIP-937).
+// Decodes only when a rule applies.
+Status check_records(ByteSpan batches, const std::vector<BatchInfo>& infos, const LogConfig& config,
+                     int64_t now_ms) {
+  const bool bounded =
+      config.message_timestamp_type == TimestampType::kCreateTime &&
+      (config.before_bound_ms() < INT64_MAX || config.after_bound_ms() < INT64_MAX);
+  if (!config.compact_policy && !bounded) return ok_status();
+  // Both bounds are >= 0 and the clock is positive: only the sum can overflow (saturate it).
+  const int64_t earliest = now_ms - config.before_bound_ms();
+  const int64_t latest =
+      config.after_bound_ms() > INT64_MAX - now_ms ? INT64_MAX : now_ms + config.after_bound_ms();
   for (const BatchInfo& b : infos) {
     FERRY_ASSIGN_OR_RETURN(const DecodedRecords decoded,
                            decode_records(RecordBatchView(batches.subspan(b.position, b.size)),
                                           config.max_decompressed_bytes));
-    for (const Record& r : decoded.records) {
-      if (!r.key) {
+    for (size_t i = 0; i < decoded.records.size(); ++i) {
+      const Record& r = decoded.records[i];
+      if (config.compact_policy && !r.key) {
         return Error(ErrorCode::INVALID_RECORD,
                      "Compacted topic cannot accept message without key in topic partition");
+      }
+      if (bounded && r.timestamp != kNoTimestamp &&
+          (r.timestamp < earliest || r.timestamp > latest)) {
+        return Error(ErrorCode::INVALID_TIMESTAMP,
+                     fmt::format("Timestamp {} of message with offset {} is out of range. The "
+                                 "timestamp should be within [{}, {}]",
+                                 r.timestamp, i, earliest, latest));
       }
     }
   }
@@ -172,7 +191,7 @@ Result<AppendResult> PartitionLog::append_as_leader(std::span<uint8_t> batches,
       return Error(ErrorCode::INVALID_RECORD, "clients are not allowed to write control batches");
     }
   }
-  if (config.compact_policy) FERRY_TRY(check_keyed(batches, infos, config));
+  FERRY_TRY(check_records(batches, infos, config, clock_.wall_ms()));
   FERRY_TRY(check_sizes(infos, config));
   if (leader_epoch.value() < 0) {
     return Error(ErrorCode::INVALID_REQUEST, "leader append needs a leader epoch >= 0");

@@ -531,5 +531,42 @@ TEST_F(LogTest, concurrent_appends_flushes_and_reads_stay_consistent) {
   EXPECT_EQ(read_batches(*log, Offset(0), Offset(10'000)).size(), 2000u);
 }
 
+TEST_F(LogTest, create_time_outside_the_timestamp_bounds_is_invalid_timestamp) {
+  LogConfig c = small_config();
+  c.timestamp_before_max_ms = 1000;
+  c.timestamp_after_max_ms = 500;
+  auto log = create(c);
+  const int64_t now = clock_.wall_ms();
+  for (const int64_t ts : {now - 1000, now, now + 500}) {
+    Bytes ok = batch(2, ts);
+    EXPECT_TRUE(log->append_as_leader(ok, LeaderEpoch(0)).ok()) << ts - now;
+  }
+  for (const int64_t ts : {now - 1001, now + 501}) {
+    Bytes late = batch(2, ts);
+    auto r = log->append_as_leader(late, LeaderEpoch(0));
+    ASSERT_FALSE(r.ok()) << ts - now;
+    EXPECT_EQ(r.code(), ErrorCode::INVALID_TIMESTAMP);
+    EXPECT_NE(r.error().message().find(fmt::format("[{}, {}]", now - 1000, now + 500)),
+              std::string::npos)
+        << r.error().message();
+  }
+  // The deprecated difference.max.ms bounds both sides when they are unset (as Kafka).
+  LogConfig d = small_config();
+  d.timestamp_difference_max_ms = 10;
+  ASSERT_TRUE(log->set_config(d).ok());
+  Bytes old = batch(1, now - 11);
+  EXPECT_EQ(log->append_as_leader(old, LeaderEpoch(0)).code(), ErrorCode::INVALID_TIMESTAMP);
+  // LogAppendTime topics take any producer timestamp: the broker's replaces it.
+  d.message_timestamp_type = TimestampType::kLogAppendTime;
+  ASSERT_TRUE(log->set_config(d).ok());
+  Bytes any = batch(1, 1);
+  EXPECT_TRUE(log->append_as_leader(any, LeaderEpoch(0)).ok());
+  EXPECT_FALSE(LogConfig{}.with_overrides({{"message.timestamp.after.max.ms", "-1"}}).ok());
+  auto parsed = LogConfig{}.with_overrides({{"message.timestamp.before.max.ms", "60000"}});
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(parsed->before_bound_ms(), 60000);
+  EXPECT_EQ(parsed->after_bound_ms(), INT64_MAX);
+}
+
 }  // namespace
 }  // namespace ferry::storage::test

@@ -6,6 +6,7 @@ subscribes or commits)."""
 
 import ctypes
 import random
+import time
 import unittest
 import zlib
 
@@ -219,6 +220,26 @@ class ConfluentAdminTest(unittest.TestCase):
         self.assertEqual(configs["cleanup.policy"].value, "compact")
         self.assertEqual(configs["cleanup.policy"].source, ConfigSource.DYNAMIC_TOPIC_CONFIG.value)
         self.assertNotEqual(configs["segment.bytes"].source, ConfigSource.DYNAMIC_TOPIC_CONFIG.value)
+
+    def test_a_timestamp_out_of_the_topics_bounds_is_refused_with_invalid_timestamp(self):
+        self.adapter.create_topics({"cf-ts": 1}, {"message.timestamp.before.max.ms": "3600000",
+                                                  "message.timestamp.after.max.ms": "60000"})
+        self.assertEqual(self.describe("cf-ts")["message.timestamp.before.max.ms"].value,
+                         "3600000")
+        results = {}
+
+        def report(err, msg):
+            results[msg.value()] = err
+        p = Producer({"bootstrap.servers": self.ferryd.bootstrap, "acks": "all",
+                      "message.send.max.retries": 0})
+        now = int(time.time() * 1000)
+        # One batch each: a bad record fails its whole batch, as in Kafka.
+        for value, ts in ((b"now", now), (b"old", now - 7200000), (b"future", now + 600000)):
+            p.produce("cf-ts", key=b"k", value=value, timestamp=ts, on_delivery=report)
+            self.assertEqual(p.flush(30), 0)
+        self.assertIsNone(results[b"now"])
+        self.assertEqual(results[b"old"].code(), KafkaError.INVALID_TIMESTAMP)
+        self.assertEqual(results[b"future"].code(), KafkaError.INVALID_TIMESTAMP)
 
     def test_a_deleted_topic_is_unknown_to_describe_configs(self):
         self.adapter.create_topics({"cf-deleted": 1})
